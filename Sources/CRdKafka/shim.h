@@ -1,0 +1,5 @@
+#ifndef WXPUSH_CRDKAFKA_SHIM_H
+#define WXPUSH_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#endif

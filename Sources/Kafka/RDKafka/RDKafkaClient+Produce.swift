@@ -1,0 +1,100 @@
+import CRdKafka
+
+/// The completion of one produced record, carried through librdkafka as the message opaque.
+final class DeliveryCallback: Sendable {
+    let complete: @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
+    init(_ complete: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) {
+        self.complete = complete
+    }
+}
+
+extension RDKafkaClient {
+    /// Installs the delivery report callback; call from `configure` when creating a producer.
+    static func enableDeliveryReports(_ conf: OpaquePointer) {
+        rd_kafka_conf_set_dr_msg_cb(conf, rdkafkaDeliveryCallback)
+    }
+
+    /// Enqueues a record (copied); `callback` runs exactly once, from the poll thread, with the delivery report.
+    func produce(_ record: KafkaRecord, callback: DeliveryCallback) throws(KafkaError) {
+        let opaque = Unmanaged.passRetained(callback).toOpaque()
+        let headers = makeHeaders(record.headers)
+        let failure: OpaquePointer? = record.topic.withCString { topic in
+            record.value.withUnsafeBytes { value in
+                withOptionalBytes(record.key) { key in
+                    var vus = [rd_kafka_vu_t]()
+                    vus.reserveCapacity(7)
+                    vus.append(.init(RD_KAFKA_VTYPE_TOPIC) { $0.cstr = topic })
+                    vus.append(.init(RD_KAFKA_VTYPE_VALUE) { $0.mem = .init(ptr: .init(mutating: value.baseAddress), size: value.count) })
+                    if let key {
+                        vus.append(.init(RD_KAFKA_VTYPE_KEY) { $0.mem = .init(ptr: .init(mutating: key.baseAddress), size: key.count) })
+                    }
+                    if let partition = record.partition {
+                        vus.append(.init(RD_KAFKA_VTYPE_PARTITION) { $0.i32 = partition })
+                    }
+                    if let headers {
+                        vus.append(.init(RD_KAFKA_VTYPE_HEADERS) { $0.headers = headers })
+                    }
+                    vus.append(.init(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY })
+                    vus.append(.init(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque })
+                    return rd_kafka_produceva(handle, vus, vus.count)
+                }
+            }
+        }
+        if let failure {
+            // Nothing was enqueued: ownership of the headers and the callback stays with us.
+            Unmanaged<DeliveryCallback>.fromOpaque(opaque).release()
+            if let headers { rd_kafka_headers_destroy(headers) }
+            throw RDKafkaErrors.error(taking: failure, "produce to \(record.topic)")
+        }
+    }
+
+    /// Waits (blocking) until every enqueued record has its delivery report, or the timeout passes.
+    func flush(timeoutMilliseconds: Int32) throws(KafkaError) {
+        try RDKafkaErrors.check(rd_kafka_flush(handle, timeoutMilliseconds), "flush")
+    }
+
+    /// Fails every record still queued or in flight (their callbacks report `purged…`).
+    func purgeAll() {
+        _ = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+        rd_kafka_poll(handle, 0)
+    }
+
+    /// Messages still waiting for a delivery report.
+    var outstanding: Int { Int(rd_kafka_outq_len(handle)) }
+
+    private func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
+        guard !headers.isEmpty, let list = rd_kafka_headers_new(headers.count) else { return nil }
+        for header in headers {
+            withOptionalBytes(header.value) { value in
+                _ = rd_kafka_header_add(list, header.name, -1, value?.baseAddress, value?.count ?? 0)
+            }
+        }
+        return list
+    }
+}
+
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}
+
+extension rd_kafka_vu_t {
+    fileprivate init(_ type: rd_kafka_vtype_t, _ set: (inout __Unnamed_union_u) -> Void) {
+        self.init()
+        vtype = type
+        set(&u)
+    }
+}
+
+private let rdkafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void =
+    {
+        _, message, _ in
+        guard let message = message?.pointee, let opaque = message._private else { return }
+        let callback = Unmanaged<DeliveryCallback>.fromOpaque(opaque).takeRetainedValue()
+        if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let topic = String(cString: rd_kafka_topic_name(message.rkt))
+            callback.complete(.success(KafkaDeliveryReport(topic: topic, partition: message.partition, offset: message.offset)))
+        } else {
+            callback.complete(.failure(RDKafkaErrors.error(message.err, "delivery")))
+        }
+    }

@@ -1,0 +1,156 @@
+import CRdKafka
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// Owns one `rd_kafka_t` and what its C callbacks need.
+///
+/// `@unchecked Sendable`: librdkafka documents `rd_kafka_t` as thread-safe; the pointer is set once in
+/// `init` and destroyed once in `deinit`, after the poll thread (if any) has stopped.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Role { case producer, consumer }
+
+    let handle: OpaquePointer
+    let role: Role
+    let logger: Logger
+    /// Runs librdkafka calls that block (commit, flush, committed offsets, assign): never the cooperative pool.
+    let blockingQueue: DispatchQueue
+    private let context: Unmanaged<CallbackContext>
+    private var pollThread: RDKafkaPollThread?
+
+    /// What the C callbacks reach through `rd_kafka_opaque`.
+    final class CallbackContext: Sendable {
+        let logger: Logger
+        init(logger: Logger) { self.logger = logger }
+    }
+
+    init(
+        role: Role, properties: [String: String], logger: Logger,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) {
+        let conf = try Self.makeConf(properties)
+        let context = Unmanaged.passRetained(CallbackContext(logger: logger))
+        rd_kafka_conf_set_opaque(conf, context.toOpaque())
+        rd_kafka_conf_set_log_cb(conf, rdkafkaLogCallback)
+        rd_kafka_conf_set_error_cb(conf, rdkafkaErrorCallback)
+        configure(conf)
+
+        var errstr = [CChar](repeating: 0, count: 512)
+        let type = role == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            context.release()
+            throw KafkaError(code: .invalidArgument, message: String(nulTerminated: errstr))
+        }
+        self.handle = handle
+        self.role = role
+        self.context = context
+        self.logger = logger
+        self.blockingQueue = DispatchQueue(label: "wxpush.kafka.blocking")
+    }
+
+    /// Serves callbacks (delivery reports, logs, errors) on a dedicated thread until deinit.
+    func startPollThread() {
+        pollThread = RDKafkaPollThread(handle: handle)
+    }
+
+    deinit {
+        pollThread?.stop()
+        if role == .producer {
+            // Fail whatever is still outstanding so every delivery callback runs exactly once.
+            _ = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+            rd_kafka_poll(handle, 0)
+        }
+        rd_kafka_destroy(handle)
+        context.release()
+    }
+
+    /// Runs a blocking librdkafka call off the cooperative thread pool.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
+        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
+            blockingQueue.async {
+                do throws(KafkaError) {
+                    continuation.resume(returning: .success(try work()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    var name: String { String(cString: rd_kafka_name(handle)) }
+
+    static func makeConf(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var problems: [String] = []
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+                problems.append(isSecret(key) ? "\(key): invalid value" : String(nulTerminated: errstr))
+            }
+        }
+        if !problems.isEmpty {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError.invalidConfiguration(problems)
+        }
+        return conf
+    }
+
+    /// librdkafka's messages may quote the value; for these properties we never repeat it.
+    static func isSecret(_ key: String) -> Bool {
+        ["password", "secret", "key", "token"].contains { key.contains($0) }
+    }
+}
+
+/// A thread that calls `rd_kafka_poll` so delivery reports reach Swift without blocking the cooperative pool.
+///
+private final class RDKafkaPollThread: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(handle: OpaquePointer) {
+        // The thread captures the handle and this object, never the client, so the client's deinit can stop it.
+        let handleBits = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))
+        Thread { [self] in
+            let handle = OpaquePointer(bitPattern: handleBits)!
+            while !stopped.load(ordering: .acquiring) { rd_kafka_poll(handle, 50) }
+            done.signal()
+        }.start()
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        done.wait()
+    }
+}
+
+private let rdkafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+    rk, level, facility, message in
+    guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+    let context = Unmanaged<RDKafkaClient.CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+    let text = message.map { String(cString: $0) } ?? ""
+    let logLevel: Logger.Level = level <= 3 ? .error : level == 4 ? .warning : level <= 6 ? .info : .debug
+    context.logger.log(
+        level: logLevel, "\(text)",
+        metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+    )
+}
+
+private let rdkafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+    _, err, reason, opaque in
+    guard let opaque else { return }
+    let context = Unmanaged<RDKafkaClient.CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+    let code = KafkaError.Code(rawValue: err)
+    context.logger.warning(
+        "Kafka client error", metadata: ["code": "\(code)", "reason": "\(reason.map { String(cString: $0) } ?? "")"]
+    )
+}
+
+extension String {
+    /// The text of a C error buffer filled by librdkafka.
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
