@@ -66,3 +66,18 @@ public struct KafkaConfiguration: Sendable, Equatable {
         ].contains { key.hasPrefix($0) }
     }
 }
+
+extension KafkaConfiguration {
+    /// Every property librdkafka refuses, for either client; empty when the configuration is usable.
+    public func validate() -> [String] {
+        var problems: [String] = []
+        for properties in [producerProperties(), consumerProperties(groupID: "validation")] {
+            do throws(KafkaError) {
+                try RDKafkaClient.destroyConf(RDKafkaClient.makeConf(properties))
+            } catch {
+                problems.append(error.message)
+            }
+        }
+        return Array(Set(problems)).sorted()
+    }
+}

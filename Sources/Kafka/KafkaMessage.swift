@@ -71,3 +71,13 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public let partition: Int32
     public let offset: Int64
 }
+
+/// Receives delivery reports. One handler may serve many records (each record retains it while in
+/// flight), so a bulk producer allocates nothing per record.
+public final class KafkaDeliveryHandler: Sendable {
+    let complete: @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
+
+    public init(_ complete: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) {
+        self.complete = complete
+    }
+}

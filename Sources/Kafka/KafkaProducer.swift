@@ -18,7 +18,7 @@ public final class KafkaProducer: Sendable {
         while true {
             let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
                 do throws(KafkaError) {
-                    try client.produce(record, callback: DeliveryCallback { continuation.resume(returning: $0) })
+                    try client.produce(record, callback: KafkaDeliveryHandler { continuation.resume(returning: $0) })
                 } catch {
                     // Not enqueued: the callback was released unused, so this is the only resume.
                     continuation.resume(returning: .failure(error))
@@ -32,22 +32,17 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Enqueues a record without waiting; `onDelivery` runs once, on the producer's poll thread.
+    /// Enqueues a record without waiting; the handler gets its delivery report once, on the poll thread.
     /// Throws `queueFull` when the local queue (`queue.buffering.max.messages`) is full.
-    public func enqueue(
-        _ record: KafkaRecord, onDelivery: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
-    ) throws(KafkaError) {
-        try client.produce(record, callback: DeliveryCallback(onDelivery))
+    public func enqueue(_ record: KafkaRecord, handler: KafkaDeliveryHandler) throws(KafkaError) {
+        try client.produce(record, callback: handler)
     }
 
     /// Like `enqueue`, but waits for room in a full local queue instead of throwing `queueFull`.
-    public func enqueueWhenRoom(
-        _ record: KafkaRecord, onDelivery: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
-    ) async throws(KafkaError) {
-        let callback = DeliveryCallback(onDelivery)
+    public func enqueueWhenRoom(_ record: KafkaRecord, handler: KafkaDeliveryHandler) async throws(KafkaError) {
         while true {
             do throws(KafkaError) {
-                return try client.produce(record, callback: callback)
+                return try client.produce(record, callback: handler)
             } catch {
                 if error.code != .queueFull || Task.isCancelled { throw error }
             }

@@ -60,13 +60,14 @@ func withRunningConsumer<R>(
 func produce(_ producer: KafkaProducer, topic: String, count: Int, key: (Int) -> String, value: (Int) -> String) async throws {
     let delivered = Locked(0)
     let failures = Locked([KafkaError]())
-    for index in 0..<count {
-        try await producer.enqueueWhenRoom(KafkaRecord(topic: topic, key: key(index), value: value(index))) { result in
-            switch result {
-            case .success: delivered.withLock { $0 += 1 }
-            case .failure(let error): failures.withLock { $0.append(error) }
-            }
+    let handler = KafkaDeliveryHandler { result in
+        switch result {
+        case .success: delivered.withLock { $0 += 1 }
+        case .failure(let error): failures.withLock { $0.append(error) }
         }
+    }
+    for index in 0..<count {
+        try await producer.enqueueWhenRoom(KafkaRecord(topic: topic, key: key(index), value: value(index)), handler: handler)
     }
     try await producer.flush()
     #expect(failures.value.isEmpty)

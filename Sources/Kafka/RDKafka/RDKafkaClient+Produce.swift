@@ -1,48 +1,41 @@
 import CRdKafka
 
-/// The completion of one produced record, carried through librdkafka as the message opaque.
-final class DeliveryCallback: Sendable {
-    let complete: @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
-    init(_ complete: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) {
-        self.complete = complete
-    }
-}
-
 extension RDKafkaClient {
     /// Installs the delivery report callback; call from `configure` when creating a producer.
     static func enableDeliveryReports(_ conf: OpaquePointer) {
-        rd_kafka_conf_set_dr_msg_cb(conf, rdkafkaDeliveryCallback)
+        rd_kafka_conf_set_dr_msg_cb(conf, rdkafkaKafkaDeliveryHandler)
     }
 
     /// Enqueues a record (copied); `callback` runs exactly once, from the poll thread, with the delivery report.
-    func produce(_ record: KafkaRecord, callback: DeliveryCallback) throws(KafkaError) {
+    func produce(_ record: KafkaRecord, callback: KafkaDeliveryHandler) throws(KafkaError) {
+        let topic = topicHandle(record.topic)
         let opaque = Unmanaged.passRetained(callback).toOpaque()
         let headers = makeHeaders(record.headers)
-        let failure: OpaquePointer? = record.topic.withCString { topic in
-            record.value.withUnsafeBytes { value in
-                withOptionalBytes(record.key) { key in
-                    var vus = [rd_kafka_vu_t]()
-                    vus.reserveCapacity(7)
-                    vus.append(.init(RD_KAFKA_VTYPE_TOPIC) { $0.cstr = topic })
-                    vus.append(.init(RD_KAFKA_VTYPE_VALUE) { $0.mem = .init(ptr: .init(mutating: value.baseAddress), size: value.count) })
+        let failure: OpaquePointer? = record.value.withUnsafeBytes { value in
+            withOptionalBytes(record.key) { key in
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                    var count = 0
+                    func append(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t.__Unnamed_union_u) -> Void) {
+                        vus.initializeElement(at: count, to: rd_kafka_vu_t(type, set))
+                        count += 1
+                    }
+                    append(RD_KAFKA_VTYPE_RKT) { $0.rkt = topic }
+                    append(RD_KAFKA_VTYPE_VALUE) { $0.mem = .init(ptr: .init(mutating: value.baseAddress), size: value.count) }
                     if let key {
-                        vus.append(.init(RD_KAFKA_VTYPE_KEY) { $0.mem = .init(ptr: .init(mutating: key.baseAddress), size: key.count) })
+                        append(RD_KAFKA_VTYPE_KEY) { $0.mem = .init(ptr: .init(mutating: key.baseAddress), size: key.count) }
                     }
-                    if let partition = record.partition {
-                        vus.append(.init(RD_KAFKA_VTYPE_PARTITION) { $0.i32 = partition })
-                    }
-                    if let headers {
-                        vus.append(.init(RD_KAFKA_VTYPE_HEADERS) { $0.headers = headers })
-                    }
-                    vus.append(.init(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY })
-                    vus.append(.init(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque })
-                    return rd_kafka_produceva(handle, vus, vus.count)
+                    if let partition = record.partition { append(RD_KAFKA_VTYPE_PARTITION) { $0.i32 = partition } }
+                    if let headers { append(RD_KAFKA_VTYPE_HEADERS) { $0.headers = headers } }
+                    append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY }
+                    append(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque }
+                    defer { vus.baseAddress!.deinitialize(count: count) }
+                    return rd_kafka_produceva(handle, vus.baseAddress, count)
                 }
             }
         }
         if let failure {
             // Nothing was enqueued: ownership of the headers and the callback stays with us.
-            Unmanaged<DeliveryCallback>.fromOpaque(opaque).release()
+            Unmanaged<KafkaDeliveryHandler>.fromOpaque(opaque).release()
             if let headers { rd_kafka_headers_destroy(headers) }
             throw RDKafkaErrors.error(taking: failure, "produce to \(record.topic)")
         }
@@ -79,22 +72,23 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
 }
 
 extension rd_kafka_vu_t {
-    fileprivate init(_ type: rd_kafka_vtype_t, _ set: (inout __Unnamed_union_u) -> Void) {
+    init(_ type: rd_kafka_vtype_t, _ set: (inout __Unnamed_union_u) -> Void) {
         self.init()
         vtype = type
         set(&u)
     }
 }
 
-private let rdkafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void =
-    {
-        _, message, _ in
-        guard let message = message?.pointee, let opaque = message._private else { return }
-        let callback = Unmanaged<DeliveryCallback>.fromOpaque(opaque).takeRetainedValue()
-        if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let topic = String(cString: rd_kafka_topic_name(message.rkt))
-            callback.complete(.success(KafkaDeliveryReport(topic: topic, partition: message.partition, offset: message.offset)))
-        } else {
-            callback.complete(.failure(RDKafkaErrors.error(message.err, "delivery")))
+private let rdkafkaKafkaDeliveryHandler:
+    @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void =
+        {
+            _, message, _ in
+            guard let message = message?.pointee, let opaque = message._private else { return }
+            let callback = Unmanaged<KafkaDeliveryHandler>.fromOpaque(opaque).takeRetainedValue()
+            if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let topic = String(cString: rd_kafka_topic_name(message.rkt))
+                callback.complete(.success(KafkaDeliveryReport(topic: topic, partition: message.partition, offset: message.offset)))
+            } else {
+                callback.complete(.failure(RDKafkaErrors.error(message.err, "delivery")))
+            }
         }
-    }

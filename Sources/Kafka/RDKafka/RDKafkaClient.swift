@@ -18,6 +18,8 @@ final class RDKafkaClient: @unchecked Sendable {
     let blockingQueue: DispatchQueue
     private let context: Unmanaged<CallbackContext>
     private var pollThread: RDKafkaPollThread?
+    /// Producer topic handles by name, created on first use, destroyed before the client.
+    private let topics = Mutex<[String: UInt]>([:])
 
     /// What the C callbacks reach through `rd_kafka_opaque`.
     final class CallbackContext: Sendable {
@@ -62,6 +64,7 @@ final class RDKafkaClient: @unchecked Sendable {
             _ = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
             rd_kafka_poll(handle, 0)
         }
+        for bits in topics.withLock({ Array($0.values) }) { rd_kafka_topic_destroy(OpaquePointer(bitPattern: bits)) }
         rd_kafka_destroy(handle)
         context.release()
     }
@@ -80,7 +83,16 @@ final class RDKafkaClient: @unchecked Sendable {
         return try result.get()
     }
 
-    var name: String { String(cString: rd_kafka_name(handle)) }
+    /// The topic handle for producing to `name` (kcat's fast path: no lookup by name per record).
+    func topicHandle(_ name: String) -> OpaquePointer {
+        let bits = topics.withLock { topics in
+            if let bits = topics[name] { return bits }
+            let bits = UInt(bitPattern: rd_kafka_topic_new(handle, name, nil))
+            topics[name] = bits
+            return bits
+        }
+        return OpaquePointer(bitPattern: bits)!
+    }
 
     static func makeConf(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
@@ -153,4 +165,8 @@ extension String {
     init(nulTerminated buffer: [CChar]) {
         self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+extension RDKafkaClient {
+    static func destroyConf(_ conf: OpaquePointer) { rd_kafka_conf_destroy(conf) }
 }

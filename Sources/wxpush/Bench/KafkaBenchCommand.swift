@@ -16,16 +16,33 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     @Option(help: "Message size in bytes.")
     var size: Int = 200
 
-    @Option(help: "Partitions of each benchmark topic.")
-    var partitions: Int = 6
+    @Option(help: "Partitions of each benchmark topic (the embedded cluster keeps 5 MB per partition).")
+    var partitions: Int = 64
+
+    @Option(name: .customLong("property"), help: "A librdkafka property KEY=VALUE for both clients (repeatable).")
+    var extraProperties: [String] = []
 
     @Flag(help: "Skip the kcat baseline.")
     var noKcat = false
 
+    func validate() throws {
+        // librdkafka's mock cluster drops the oldest records beyond 5 MB per partition.
+        let perPartition = Double(count) * Double(size + 80) / Double(max(partitions, 1))
+        guard perPartition < 4.5 * 1024 * 1024 else {
+            throw ValidationError(
+                "\(count) × \(size) B over \(partitions) partitions exceeds the embedded cluster's 5 MB per partition; add --partitions")
+        }
+    }
+
     func run() async throws {
         LogSetup.bootstrap(defaultLevel: .warning)
         let cluster = try EmbeddedKafka(brokers: 1)
-        let properties = ["linger.ms": "5", "batch.num.messages": "10000", "queue.buffering.max.messages": "1000000"]
+        var properties = ["linger.ms": "5", "batch.num.messages": "10000", "queue.buffering.max.messages": "1000000"]
+        for pair in extraProperties {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--property \(pair): expected KEY=VALUE") }
+            properties[String(parts[0])] = String(parts[1])
+        }
         let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: properties)
         print("bench kafka: \(count) messages of \(size) bytes, \(partitions) partitions, embedded cluster \(cluster.bootstrapServers)")
 

@@ -8,11 +8,15 @@ enum KafkaBenchmark {
         let producer = try KafkaProducer(configuration: configuration)
         let failures = Atomic<Int>(0)
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        // Keyed, so records spread evenly (null keys stick to one partition for a while); built
+        // before the clock starts, as kcat reads its records from a prepared file.
+        let records = (0..<count).map { KafkaRecord(topic: topic, key: Array(String($0).utf8), value: payload) }
+        let handler = KafkaDeliveryHandler { result in
+            if case .failure = result { failures.add(1, ordering: .relaxed) }
+        }
         let start = ContinuousClock.now
-        for _ in 0..<count {
-            try await producer.enqueueWhenRoom(KafkaRecord(topic: topic, key: nil, value: payload)) { result in
-                if case .failure = result { failures.add(1, ordering: .relaxed) }
-            }
+        for record in records {
+            try await producer.enqueueWhenRoom(record, handler: handler)
         }
         try await producer.flush(timeout: .seconds(300))
         let elapsed = (ContinuousClock.now - start).seconds
@@ -30,6 +34,13 @@ enum KafkaBenchmark {
         let firstAssigned = Mutex<ContinuousClock.Instant?>(nil)
         let finished = Mutex<ContinuousClock.Instant?>(nil)
         let joinStart = ContinuousClock.now
+        let progress = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                FileHandle.standardError.write(Data("  consumed \(received.load(ordering: .relaxed))\n".utf8))
+            }
+        }
+        defer { progress.cancel() }
         try await consumer.run { partition in
             firstAssigned.withLock { if $0 == nil { $0 = .now } }
             for await message in partition.messages {

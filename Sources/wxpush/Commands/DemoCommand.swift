@@ -23,10 +23,11 @@ struct DemoCommand: AsyncParsableCommand {
         print("embedded Kafka at \(cluster.bootstrapServers); producing \(events) sample events")
         let producer = try KafkaProducer(configuration: configuration)
         let start = ContinuousClock.now
+        let ignore = KafkaDeliveryHandler { _ in }
         for index in 0..<events {
             let openid = "o-demo-\(index % 500)"
             let event = #"{"v":1,"id":"demo-\#(index)","type":"order.shipped","to":"\#(openid)","data":{"order":{"id":"\#(index)"}}}"#
-            try await producer.enqueueWhenRoom(KafkaRecord(topic: "wxpush.requests", key: openid, value: event)) { _ in }
+            try await producer.enqueueWhenRoom(KafkaRecord(topic: "wxpush.requests", key: openid, value: event), handler: ignore)
         }
         try await producer.flush()
         let consumer = try KafkaConsumer(configuration: configuration, groupID: "wxpush-demo", topics: ["wxpush.requests"])
