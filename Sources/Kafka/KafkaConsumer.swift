@@ -92,14 +92,17 @@ public final class KafkaConsumer: Sendable {
         try client.storeOffsets([partition: nextOffset])
     }
 
-    /// Commits these offsets (each the next offset to read) and waits for the broker's answer.
-    public func commit(_ offsets: [TopicPartition: Int64]) async throws(KafkaError) {
-        try await client.blocking { [client] () throws(KafkaError) in try client.commit(offsets) }
+    /// Commits these offsets (each the next offset to read) and waits for the broker's answer,
+    /// at most `timeout`.
+    public func commit(_ offsets: [TopicPartition: Int64], timeout: Duration = .seconds(10)) async throws(KafkaError) {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        try await client.blocking { [client] () throws(KafkaError) in try client.commit(offsets, timeoutMilliseconds: milliseconds) }
     }
 
-    /// Commits every stored offset now.
-    public func commitStoredOffsets() async throws(KafkaError) {
-        try await client.blocking { [client] () throws(KafkaError) in try client.commit(nil) }
+    /// Commits every stored offset now, waiting at most `timeout`.
+    public func commitStoredOffsets(timeout: Duration = .seconds(10)) async throws(KafkaError) {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        try await client.blocking { [client] () throws(KafkaError) in try client.commit(nil, timeoutMilliseconds: milliseconds) }
     }
 
     /// The group's committed offsets; nil where the group has committed none.

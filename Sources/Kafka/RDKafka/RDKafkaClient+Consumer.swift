@@ -84,16 +84,30 @@ extension RDKafkaClient {
         }
     }
 
-    /// Blocking: commits the given offsets, or every stored offset when `offsets` is nil.
-    func commit(_ offsets: [TopicPartition: Int64]?) throws(KafkaError) {
-        guard let offsets else {
-            let err = rd_kafka_commit(handle, nil, 0)
-            if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
-            return try RDKafkaErrors.check(err, "commit stored offsets")
+    /// Blocking, at most `timeoutMilliseconds`: commits the given offsets, or every stored offset
+    /// when `offsets` is nil. The reply comes on a private queue, so a coordinator that does not
+    /// answer (a rebalance in progress) cannot hold the caller longer than the timeout.
+    func commit(_ offsets: [TopicPartition: Int64]?, timeoutMilliseconds: Int32) throws(KafkaError) {
+        let replies = rd_kafka_queue_new(handle)!
+        defer { rd_kafka_queue_destroy(replies) }
+        if let offsets {
+            try RDKafkaTopicPartitionList.with(offsets.map { ($0.key, offset: $0.value) }) { list throws(KafkaError) in
+                try RDKafkaErrors.check(rd_kafka_commit_queue(handle, list, replies, nil, nil), "commit")
+            }
+        } else {
+            try RDKafkaErrors.check(rd_kafka_commit_queue(handle, nil, replies, nil, nil), "commit stored offsets")
         }
-        try RDKafkaTopicPartitionList.with(offsets.map { ($0.key, offset: $0.value) }) { list throws(KafkaError) in
-            try RDKafkaErrors.check(rd_kafka_commit(handle, list, 0), "commit")
-            if let failed = RDKafkaTopicPartitionList.read(list).first(where: { $0.error != nil })?.error { throw failed }
+        guard let event = rd_kafka_queue_poll(replies, timeoutMilliseconds) else {
+            throw KafkaError(code: .timedOut, message: "commit: no answer within \(timeoutMilliseconds) ms", isRetriable: true)
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+        try RDKafkaErrors.check(err, "commit")
+        if let list = rd_kafka_event_topic_partition_list(event),
+            let failed = RDKafkaTopicPartitionList.read(list).first(where: { $0.error != nil })?.error
+        {
+            throw failed
         }
     }
 

@@ -49,7 +49,7 @@ final class RDKafkaClient: @unchecked Sendable {
         self.role = role
         self.context = context
         self.logger = logger
-        self.blockingQueue = DispatchQueue(label: "wxpush.kafka.blocking")
+        self.blockingQueue = DispatchQueue(label: "wxpush.kafka.blocking", attributes: .concurrent)
     }
 
     /// Serves callbacks (delivery reports, logs, errors) on a dedicated thread until deinit.
