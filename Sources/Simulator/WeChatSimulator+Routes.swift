@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import WeChat
+
+extension WeChatSimulator {
+    /// Bodies above this are refused (WeChat's own bodies are a few KiB).
+    static let maxBodyBytes = 1 << 20
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in HTTPResponse.Status.ok }
+        router.get("/sim/stats") { _, _ in try SimulatorJSON.stats(self.stats) }
+        router.get("/cgi-bin/token") { request, _ in self.classicToken(request) }
+        router.post("/cgi-bin/stable_token") { request, _ in await self.stableToken(request) }
+        router.get("/sim/central_token") { request, _ in self.centralToken(request) }
+        for kind in MessageKind.allCases {
+            router.post(RouterPath(kind.path)) { request, _ in try await self.send(request, kind: kind) }
+        }
+        return router
+    }
+
+    private func classicToken(_ request: Request) -> Response {
+        let query = request.uri.queryParameters
+        guard query["grant_type"] == "client_credential" else {
+            return SimulatorJSON.failure(APIFailure(errcode: 40002, errmsg: "invalid grant_type"))
+        }
+        let appID = query["appid"].map(String.init) ?? ""
+        let secret = query["secret"].map(String.init) ?? ""
+        return SimulatorJSON.grant(state.withLock { $0.grantClassicToken(appID: appID, secret: secret, now: .now) })
+    }
+
+    private func stableToken(_ request: Request) async -> Response {
+        guard let body = await Self.body(of: request) else { return SimulatorJSON.tooLarge }
+        guard let parsed = try? JSONDecoder().decode(StableTokenRequest.self, from: body) else {
+            return SimulatorJSON.failure(APIFailure(errcode: 47001, errmsg: "data format error"))
+        }
+        guard parsed.grant_type == "client_credential" else {
+            return SimulatorJSON.failure(APIFailure(errcode: 40002, errmsg: "invalid grant_type"))
+        }
+        let grant = state.withLock {
+            $0.grantStableToken(
+                appID: parsed.appid ?? "", secret: parsed.secret ?? "",
+                forceRefresh: parsed.force_refresh ?? false, now: .now)
+        }
+        return SimulatorJSON.grant(grant)
+    }
+
+    private func centralToken(_ request: Request) -> Response {
+        let appID = request.uri.queryParameters["appid"].map(String.init) ?? ""
+        return SimulatorJSON.grant(state.withLock { $0.grantCentralToken(appID: appID, now: .now) })
+    }
+
+    /// Token check and fault draw under the lock, sleeps outside it, then delivery under the lock.
+    private func send(_ request: Request, kind: MessageKind) async throws -> Response {
+        let token = request.uri.queryParameters["access_token"].map(String.init)
+        guard let body = await Self.body(of: request) else { return SimulatorJSON.tooLarge }
+        let message = try? JSONDecoder().decode(SendRequest.self, from: body)
+        let plan = state.withLock { $0.plan(token: token, now: .now) }
+        if plan.delay > .zero {
+            try await Task.sleep(for: plan.delay)
+        }
+        if let hang = plan.hang {
+            try await hangUnlessStopping(for: hang)
+        }
+        if let answer = plan.earlyAnswer {
+            return SimulatorJSON.send(answer)
+        }
+        let answer = state.withLock { state in
+            guard let message, let appID = plan.appID else {
+                let failure = SendAnswer.failed(APIFailure(errcode: 47001, errmsg: "data format error"))
+                state.countError(of: failure)
+                return failure
+            }
+            return state.deliver(message, kind: kind, appID: appID, now: .now, date: Date())
+        }
+        return SimulatorJSON.send(answer)
+    }
+
+    /// Sleeps `duration` in short slices so a stopping simulator does not wait out a 30 s hang.
+    private func hangUnlessStopping(for duration: Duration) async throws {
+        let deadline = ContinuousClock.now + duration
+        while !stopping.load(ordering: .relaxed), ContinuousClock.now < deadline {
+            try await Task.sleep(for: min(.milliseconds(100), ContinuousClock.now.duration(to: deadline)))
+        }
+    }
+
+    /// The request body, or nil when it is larger than `maxBodyBytes`.
+    private static func body(of request: Request) async -> Data? {
+        guard let buffer = try? await request.body.collect(upTo: maxBodyBytes) else { return nil }
+        return Data(buffer.readableBytesView)
+    }
+}
+
+private struct StableTokenRequest: Decodable {
+    var grant_type: String?
+    var appid: String?
+    var secret: String?
+    var force_refresh: Bool?
+}

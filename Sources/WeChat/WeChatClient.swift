@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import Logging
+
+/// Sends messages for a fixed set of accounts, one `TokenCache` per account.
+///
+/// Never throws: every outcome is a `SendResult` whose `action` says what to do next.
+/// Secrets (appsecret, access_token) never appear in logs, errors or results.
+public final class WeChatClient: Sendable {
+    private struct Entry: Sendable {
+        var account: WeChatAccount
+        var tokens: TokenCache<ContinuousClock>
+    }
+
+    private let entries: [String: Entry]
+    private let transport: APITransport
+    private let logger: Logger
+
+    public init(httpClient: HTTPClient, accounts: [WeChatAccount], requestTimeout: Duration = .seconds(10), logger: Logger) {
+        let transport = APITransport(httpClient: httpClient, timeout: requestTimeout, logger: logger)
+        var entries: [String: Entry] = [:]
+        for account in accounts {
+            let fetcher = HTTPTokenFetcher(account: account, transport: transport)
+            entries[account.name] = Entry(account: account, tokens: TokenCache(fetcher: fetcher, clock: ContinuousClock()))
+        }
+        self.entries = entries
+        self.transport = transport
+        self.logger = logger
+    }
+
+    public func hasAccount(_ name: String) -> Bool {
+        entries[name] != nil
+    }
+
+    /// How often the account's token was fetched; 0 for an unknown account.
+    public func tokenFetchCount(account: String) async -> Int {
+        guard let entry = entries[account] else { return 0 }
+        return await entry.tokens.fetchCount
+    }
+
+    /// Sends once; on a token error invalidates that token, refreshes and retries exactly once.
+    public func send(_ message: OutgoingMessage, account: String) async -> SendResult {
+        guard let entry = entries[account] else {
+            return SendResult(
+                errcode: SendResult.unknownAccountErrcode,
+                errmsg: "unknown account",
+                action: .terminal
+            )
+        }
+        let body = message.jsonBody()
+        let first = await attempt(body, path: message.kind.path, entry: entry)
+        guard first.result.action == .refreshToken, let staleToken = first.token, !Task.isCancelled else {
+            return first.result
+        }
+        logger.debug(
+            "WeChat rejected the access token; refreshing once",
+            metadata: ["account": "\(account)", "errcode": "\(first.result.errcode)"]
+        )
+        await entry.tokens.invalidate(ifCurrent: staleToken)
+        var second = await attempt(body, path: message.kind.path, entry: entry).result
+        second.tokenRefreshed = true
+        return second
+    }
+
+    /// One token lookup and one POST; `token` is the token used, if one was obtained.
+    private func attempt(_ body: [UInt8], path: String, entry: Entry) async -> (result: SendResult, token: String?) {
+        let token: String
+        do {
+            token = try await entry.tokens.token()
+        } catch {
+            return (SendResult(error), nil)
+        }
+        let answer: APIAnswer
+        do {
+            answer = try await transport.call(
+                post: body,
+                url: entry.account.apiBase + path + "?access_token=" + queryEscaped(token),
+                loggedPath: path,
+                secrets: [token, entry.account.secret]
+            )
+        } catch {
+            return (SendResult(error), token)
+        }
+        guard answer.errcode != nil || answer.msgid != nil else {
+            return (SendResult(WeChatError.transport("answer without errcode from \(path)", httpStatus: 200)), token)
+        }
+        let errcode = answer.errcode ?? 0
+        let result = SendResult(
+            errcode: errcode,
+            errmsg: answer.errmsg ?? (errcode == 0 ? "ok" : ""),
+            msgid: answer.msgid,
+            action: ErrorAction.classify(errcode: errcode)
+        )
+        return (result, token)
+    }
+}
