@@ -10,7 +10,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // The only C in the project: librdkafka, reached through Kafka/RDKafka.
@@ -26,17 +32,60 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "wxpush",
+        .target(
+            name: "WeChat",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Dispatcher",
             dependencies: [
                 "Kafka",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "WeChat",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "WeChat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The embedded pipeline (cluster + simulator + dispatcher + load) for the demo, benchmarks and tests.
+        .target(
+            name: "Harness",
+            dependencies: ["Kafka", "WeChat", "Dispatcher", "Simulator", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "wxpush",
+            dependencies: [
+                "Kafka",
+                "WeChat",
+                "Dispatcher",
+                "Simulator",
+                "Harness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Kafka"]),
+        .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator"]),
+        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "WeChat"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", .product(name: "Yams", package: "Yams")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

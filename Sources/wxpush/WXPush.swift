@@ -6,6 +6,8 @@ struct WXPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wxpush",
         abstract: "Turns notification events on Kafka into WeChat messages, with one outcome event per request.",
-        subcommands: [DemoCommand.self, DevKafkaCommand.self, BenchCommand.self]
+        subcommands: [
+            RunCommand.self, DemoCommand.self, SimulateCommand.self, DevKafkaCommand.self, CheckConfigCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -35,7 +35,7 @@ struct KcatBaseline {
     /// Runs kcat; returns the seconds it took and the lines it printed.
     private func run(_ arguments: [String]) throws -> (Double, Int) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-kcat-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")

@@ -1,45 +1,76 @@
 import ArgumentParser
+import Dispatcher
 import Foundation
-import Kafka
+import Harness
 import Logging
-import Synchronization
+import Simulator
 
-/// `wxpush demo`: the pipeline on the embedded default. Until the dispatcher lands, a round trip of
-/// sample request events through the embedded Kafka.
+/// `wxpush demo`: the whole pipeline on the embedded default — in-process Kafka, the WeChat
+/// simulator, the dispatcher, sample events (a few types, some invalid) — with progress and a summary.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Runs the pipeline on an embedded Kafka with sample events and prints a summary."
+        abstract: "Runs the whole pipeline on an embedded Kafka and the WeChat simulator with sample events."
     )
 
     @Option(help: "Sample events to produce.")
-    var events: Int = 10_000
+    var events: Int = 5_000
+
+    @Option(help: "Distinct recipients (openids).")
+    var openids: Int = 500
+
+    @Option(help: "Simulated WeChat latency per send, e.g. 20ms.")
+    var latency: String = "20ms"
+
+    @Option(help: "Records in flight per partition.")
+    var inFlight: Int = 64
+
+    @Option(help: "The rules file.")
+    var rules: String = "config/rules.yaml"
 
     func run() async throws {
         LogSetup.bootstrap(defaultLevel: .warning)
-        let cluster = try EmbeddedKafka()
-        try cluster.createTopic("wxpush.requests", partitions: 6)
-        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: ["session.timeout.ms": "6000"])
-        print("embedded Kafka at \(cluster.bootstrapServers); producing \(events) sample events")
-        let producer = try KafkaProducer(configuration: configuration)
-        let start = ContinuousClock.now
-        let ignore = KafkaDeliveryHandler { _ in }
-        for index in 0..<events {
-            let openid = "o-demo-\(index % 500)"
-            let event = #"{"v":1,"id":"demo-\#(index)","type":"order.shipped","to":"\#(openid)","data":{"order":{"id":"\#(index)"}}}"#
-            try await producer.enqueueWhenRoom(KafkaRecord(topic: "wxpush.requests", key: openid, value: event), handler: ignore)
+        let logger = Logger(label: "wxpush.demo")
+        var problems: [String] = []
+        guard case (_, let book?) = RulesLoader.load(path: rules, &problems) else {
+            throw ValidationError(problems.joined(separator: "\n"))
         }
-        try await producer.flush()
-        let consumer = try KafkaConsumer(configuration: configuration, groupID: "wxpush-demo", topics: ["wxpush.requests"])
-        let received = Atomic<Int>(0)
-        let target = events
-        try await consumer.run { partition in
-            for await message in partition.messages {
-                try? consumer.storeOffset(message.offset + 1, for: partition.topicPartition)
-                if received.add(1, ordering: .relaxed).newValue == target { consumer.triggerGracefulShutdown() }
-            }
+        guard let simulatedLatency = DurationText.parse(latency) else { throw ValidationError("--latency \(latency): write it like 20ms") }
+        var run = PipelineRun(events: SampleEvents.make(count: events, openids: openids, mixed: true), rules: book)
+        run.inFlight = inFlight
+        run.simulator.latency = simulatedLatency
+        let total = events
+        run.progress = { outcomes, stats in
+            print(
+                "  \(outcomes)/\(total) outcomes · sent \(stats[.sent]) · rejected \(stats[.rejected]) · expired \(stats[.expired]) · failed \(stats[.failed])"
+            )
         }
-        let seconds = (ContinuousClock.now - start).seconds
-        print(String(format: "round trip: %d events produced and consumed in %.2f s", received.load(ordering: .relaxed), seconds))
+        print(
+            "wxpush demo: \(events) events over \(openids) openids → embedded Kafka (6 partitions) → dispatcher (\(inFlight) in flight per partition) → WeChat simulator (\(latency) latency)"
+        )
+        let result = try await run.execute(logger: logger)
+        print(DemoSummary(result: result, total: events).text)
+    }
+}
+
+/// The demo's closing summary.
+struct DemoSummary {
+    let result: RunResult
+    let total: Int
+
+    var text: String {
+        let latency = result.latency.map { String(format: "p50 %.0f ms, p99 %.0f ms", $0.p50, $0.p99) } ?? "n/a"
+        return """
+            summary
+              requests        \(total), every one with an outcome: \(result.outcomes.count == total ? "yes" : "NO (\(result.outcomes.count))")
+              sent            \(result.count("sent"))
+              rejected        \(result.count("rejected"))  (invalid events, unknown types, bad fields, unfollowed users; DLQ copies: \(result.dispatch.deadLettered))
+              expired         \(result.count("expired"))
+              failed          \(result.count("failed"))
+              throughput      \(String(format: "%.0f", result.eventsPerSecond)) events/s (\(String(format: "%.2f", result.elapsed)) s)
+              latency         \(latency) (request produced → outcome produced)
+              WeChat          \(result.simulator.delivered) delivered, \(result.simulator.duplicates) duplicates, \(result.simulator.tokenFetches) token fetch(es)
+              ordering        \(result.inOrderPerOpenID ? "every openid received its messages in offset order" : "OUT OF ORDER")
+            """
     }
 }

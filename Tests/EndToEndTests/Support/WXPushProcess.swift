@@ -11,11 +11,15 @@ final class WXPushProcess: @unchecked Sendable {
     private var lines: [String] = []
     private var partial = Data()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], stderr: URL? = nil) throws {
         process.executableURL = try Self.executable()
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = output
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        }
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData) }
         try process.run()
     }
@@ -52,6 +56,8 @@ final class WXPushProcess: @unchecked Sendable {
     /// Waits for exit at most `timeout`; returns the exit status.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         try await eventually("wxpush to exit", timeout: timeout) { !self.process.isRunning }
+        output.fileHandleForReading.readabilityHandler = nil
+        append(output.fileHandleForReading.readDataToEndOfFile())
         return process.terminationStatus
     }
 

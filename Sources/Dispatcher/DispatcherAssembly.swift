@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import Kafka
+import Logging
+import WeChat
+
+/// The dispatcher's parts, built once from configuration: one HTTP client for the process, one
+/// WeChat client (a token cache per account), one outcome producer, one group consumer.
+public struct DispatcherAssembly: Sendable {
+    public let httpClient: HTTPClient
+    public let wechat: WeChatClient
+    public let producer: KafkaProducer
+    public let consumer: KafkaConsumer
+    public let service: DispatcherService
+
+    public init(
+        kafka: KafkaConfiguration, settings: DispatcherSettings, accounts: [WeChatAccount], rules: RuleBook,
+        requestTimeout: Duration = .seconds(10), maxConnections: Int = 512, stats: DispatchStats = DispatchStats(), logger: Logger
+    ) throws(KafkaError) {
+        var configuration = HTTPClient.Configuration()
+        // Every in-flight send needs its own HTTP/1.1 connection; the default soft limit is 8.
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
+        configuration.timeout = .init(connect: .seconds(5))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let wechat = WeChatClient(httpClient: httpClient, accounts: accounts, requestTimeout: requestTimeout, logger: logger)
+        let producer: KafkaProducer
+        let consumer: KafkaConsumer
+        do {
+            producer = try KafkaProducer(configuration: kafka, logger: logger)
+            consumer = try KafkaConsumer(configuration: kafka, groupID: settings.groupID, topics: [settings.requestsTopic], logger: logger)
+        } catch {
+            try? httpClient.syncShutdown()
+            throw error
+        }
+        self.httpClient = httpClient
+        self.wechat = wechat
+        self.producer = producer
+        self.consumer = consumer
+        service = DispatcherService(
+            consumer: consumer,
+            publisher: OutcomePublisher(producer: producer, resultsTopic: settings.resultsTopic, deadLetterTopic: settings.deadLetterTopic),
+            processor: EventProcessor(rules: rules, sender: wechat, retry: settings.retry),
+            settings: settings, stats: stats, logger: logger
+        )
+    }
+
+    /// After the service stopped.
+    public func shutdown() async {
+        try? await httpClient.shutdown()
+    }
+}

@@ -1,0 +1,63 @@
+import WeChat
+
+/// A rule whose templates are parsed, ready to render events.
+struct CompiledRule: Sendable {
+    let rule: Rule
+    let url: TemplateText?
+    let page: TemplateText?
+    let pagePath: TemplateText?
+    let fields: [(key: String, text: TemplateText, field: FieldTemplate)]
+
+    init(_ rule: Rule) throws {
+        self.rule = rule
+        url = try rule.url.map(TemplateText.init)
+        page = try rule.page.map(TemplateText.init)
+        pagePath = try rule.miniprogram.map { try TemplateText($0.pagepath) }
+        fields = try rule.data.sorted { $0.key < $1.key }.map { (key: $0.key, text: try TemplateText($0.value.value), field: $0.value) }
+    }
+
+    func render(_ event: RequestEvent, clientMsgID: String) -> Result<OutgoingMessage, Rejection> {
+        let context = event.data.mapValuesForMustache
+        var data: [String: FieldValue] = [:]
+        for (key, text, field) in fields {
+            if let missing = text.missingVariable(in: event.data) {
+                return .failure(Rejection("missing_variable: \(missing) (field \(key))"))
+            }
+            switch checkLimits(key: key, value: text.render(context), policy: field.overflow ?? rule.overflow ?? .truncate) {
+            case .success(let value): data[key] = FieldValue(value: value, color: field.color)
+            case .failure(let rejection): return .failure(rejection)
+            }
+        }
+        for (name, text) in [("url", url), ("page", page), ("miniprogram.pagepath", pagePath)] {
+            if let text, let missing = text.missingVariable(in: event.data) {
+                return .failure(Rejection("missing_variable: \(missing) (\(name))"))
+            }
+        }
+        return .success(
+            OutgoingMessage(
+                kind: rule.kind, toUser: event.to, templateID: rule.templateID,
+                url: url?.render(context),
+                miniProgram: rule.miniprogram.map { MiniProgramLink(appID: $0.appid, pagePath: pagePath?.render(context) ?? $0.pagepath) },
+                page: page?.render(context), miniProgramState: rule.miniprogramState, lang: rule.lang,
+                clientMsgID: clientMsgID, data: data
+            ))
+    }
+
+    /// Subscribe messages carry typed, length-limited values; template messages are sent as rendered.
+    private func checkLimits(key: String, value: String, policy: OverflowPolicy) -> Result<String, Rejection> {
+        guard rule.kind != .template, let violation = FieldLimits.violation(key: key, value: value) else { return .success(value) }
+        if policy == .truncate, let type = FieldLimits.type(ofKey: key), FieldLimits.isTruncatable(type) {
+            let cut = FieldLimits.truncated(key: key, value: value)
+            if FieldLimits.violation(key: key, value: cut) == nil { return .success(cut) }
+        }
+        return .failure(Rejection("field_invalid: \(violation)"))
+    }
+}
+
+extension JSONValue {
+    /// The Mustache context of an event's data: its fields at the top level.
+    var mapValuesForMustache: Any {
+        if case .object = self { return mustacheContext }
+        return [String: Any]()
+    }
+}

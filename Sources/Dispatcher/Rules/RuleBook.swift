@@ -1,0 +1,56 @@
+import WeChat
+
+/// Every rule, compiled once at start: renders an event into the WeChat message it asks for.
+public struct RuleBook: Sendable {
+    private let rules: [String: CompiledRule]
+
+    /// Compiles every rule; throws one error listing every template that does not parse.
+    public init(_ file: RulesFile) throws(RuleBookError) {
+        var compiled: [String: CompiledRule] = [:]
+        var problems: [String] = []
+        for (type, rule) in file.rules.sorted(by: { $0.key < $1.key }) {
+            do {
+                compiled[type] = try CompiledRule(rule)
+            } catch {
+                problems.append("rules.\(type): \(error)")
+            }
+        }
+        guard problems.isEmpty else { throw RuleBookError(problems: problems) }
+        rules = compiled
+    }
+
+    public var types: [String] { rules.keys.sorted() }
+
+    /// The message for an event, or why it can never be sent.
+    public func message(for event: RequestEvent) -> Result<OutgoingMessage, Rejection> {
+        let clientMsgID = ClientMessageID.derive(fromEventID: event.id)
+        if let raw = event.message {
+            return .success(OutgoingMessage(raw: raw, to: event.to, clientMsgID: clientMsgID))
+        }
+        guard let type = event.type, let rule = rules[type] else {
+            return .failure(Rejection("unknown_type: no rule for type \(event.type ?? "")"))
+        }
+        return rule.render(event, clientMsgID: clientMsgID).mapError { Rejection("\($0.reason) (rule \(type))") }
+    }
+}
+
+public struct RuleBookError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+/// Why an event will never be sent; becomes the outcome's `reason`.
+public struct Rejection: Error, Sendable, Equatable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
+extension OutgoingMessage {
+    init(raw: RawMessage, to: String, clientMsgID: String) {
+        self.init(
+            kind: raw.kind, toUser: to, templateID: raw.templateID, url: raw.url, miniProgram: raw.miniprogram,
+            page: raw.page, miniProgramState: raw.miniprogramState, lang: raw.lang, clientMsgID: clientMsgID,
+            data: raw.data.mapValues { FieldValue(value: $0.value, color: $0.color) }
+        )
+    }
+}

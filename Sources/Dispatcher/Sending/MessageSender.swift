@@ -1,0 +1,9 @@
+import WeChat
+
+/// What the event processor needs of WeChat: `WeChatClient` in production, over HTTP.
+public protocol MessageSender: Sendable {
+    func send(_ message: OutgoingMessage, account: String) async -> SendResult
+    func hasAccount(_ name: String) -> Bool
+}
+
+extension WeChatClient: MessageSender {}

@@ -1,0 +1,70 @@
+import Dispatcher
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Reads the results topic while a run goes on (the embedded cluster keeps only 5 MB per
+/// partition), keeping every outcome by request id with the time the dispatcher produced it.
+public final class OutcomeCollector: Sendable {
+    public struct Received: Sendable {
+        public let outcome: OutcomeRecord
+        /// Seconds since the epoch of the outcome record (its producer timestamp).
+        public let producedAt: Double?
+    }
+
+    let consumer: KafkaConsumer
+    private let state = State()
+    private let running = Mutex<Task<Void, any Error>?>(nil)
+
+    private final class State: Sendable {
+        let received = Mutex<[String: [Received]]>([:])
+        let total = Atomic<Int>(0)
+    }
+
+    public init(kafka: KafkaConfiguration, topic: String) throws {
+        consumer = try KafkaConsumer(
+            configuration: kafka, groupID: "outcome-collector-\(UUID().uuidString.prefix(8))", topics: [topic],
+            logger: Logger(label: "wxpush.harness.outcomes")
+        )
+    }
+
+    public func start() {
+        let task = Task { [consumer, state] in
+            try await consumer.run { partition in
+                for await message in partition.messages {
+                    guard let outcome = OutcomeRecord.decode(message.value) else { continue }
+                    let entry = Received(outcome: outcome, producedAt: message.timestampMilliseconds.map { Double($0) / 1000 })
+                    state.received.withLock { $0[outcome.id, default: []].append(entry) }
+                    state.total.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        running.withLock { $0 = task }
+    }
+
+    public var count: Int { state.total.load(ordering: .relaxed) }
+    public var distinctIDs: Int { state.received.withLock { $0.count } }
+    public var all: [String: [Received]] { state.received.withLock { $0 } }
+
+    /// Waits until `ids` distinct request ids have an outcome, at most `timeout`.
+    public func waitFor(ids: Int, timeout: Duration, progress: (@Sendable (Int) -> Void)? = nil) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var lastReport = ContinuousClock.now
+        while distinctIDs < ids {
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("only \(distinctIDs) of \(ids) requests have an outcome after \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            if let progress, ContinuousClock.now - lastReport >= .seconds(1) {
+                lastReport = .now
+                progress(distinctIDs)
+            }
+        }
+    }
+
+    public func stop() async {
+        consumer.triggerGracefulShutdown()
+        _ = try? await running.withLock { $0 }?.value
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Request events for the demo, benchmarks and tests: a realistic mix, deterministic by index.
+public enum SampleEvents {
+    public struct Event: Sendable {
+        public let id: String
+        public let openid: String
+        public let bytes: [UInt8]
+    }
+
+    /// What the mix contains, to check a run's outcomes against.
+    public enum Expected: String, Sendable, CaseIterable { case sent, rejected, expired }
+
+    /// `count` events over `openids` recipients. With `mixed`, some are invalid (rejected), expired,
+    /// or to users who unfollowed (rejected by WeChat); otherwise all are valid template sends.
+    public static func make(count: Int, openids: Int, mixed: Bool, runID: String = UUID().uuidString.prefix(6).lowercased()) -> [Event] {
+        (0..<count).map { index in
+            let openid = "o\(runID)-\(index % max(openids, 1))"
+            let id = "\(runID)-\(index)"
+            let json = mixed ? mixedEvent(index, id: id, openid: openid) : orderShipped(id: id, openid: openid, index: index)
+            return Event(id: id, openid: openid, bytes: Array(json.utf8))
+        }
+    }
+
+    /// The status the mix should end in for event `index`.
+    public static func expected(index: Int, mixed: Bool) -> Expected {
+        guard mixed else { return .sent }
+        switch kind(index) {
+        case .invalid, .unfollowed: return .rejected
+        case .expired: return .expired
+        default: return .sent
+        }
+    }
+
+    private enum Kind { case order, appointment, coupon, raw, invalid, expired, unfollowed }
+
+    private static func kind(_ index: Int) -> Kind {
+        if index % 50 == 7 { return .invalid }
+        if index % 100 == 13 { return .expired }
+        if index % 200 == 17 { return .unfollowed }
+        return [.order, .order, .appointment, .coupon, .raw][index % 5]
+    }
+
+    static func orderShipped(id: String, openid: String, index: Int, expires: String? = nil) -> String {
+        let expiry = expires.map { #","expires_at":"\#($0)""# } ?? ""
+        return
+            #"{"v":1,"id":"\#(id)","type":"order.shipped","to":"\#(openid)","data":{"order":{"id":"\#(index)","carrier":"SF","eta":"2026-11-24"}}\#(expiry)}"#
+    }
+
+    private static func mixedEvent(_ index: Int, id: String, openid: String) -> String {
+        switch kind(index) {
+        case .order:
+            return orderShipped(id: id, openid: openid, index: index)
+        case .appointment:
+            return
+                #"{"v":1,"id":"\#(id)","type":"appointment.reminder","to":"\#(openid)","data":{"appointment":{"id":"\#(index)","title":"Dental check-up with Dr. Li at the Riverside clinic","time":"2026-11-24 09:30","place":"Riverside"}}}"#
+        case .coupon:
+            return
+                #"{"v":1,"id":"\#(id)","type":"coupon.issued","to":"\#(openid)","data":{"coupon":{"code":"C\#(index)","title":"10% off","amount":"¥10.00"}}}"#
+        case .raw:
+            return
+                #"{"v":1,"id":"\#(id)","to":"\#(openid)","message":{"kind":"template","template_id":"TEMPLATE_RAW","url":"https://shop.example.com","data":{"keyword1":{"value":"pre-rendered \#(index)"}}}}"#
+        case .expired:
+            return orderShipped(id: id, openid: openid, index: index, expires: "2020-01-01T00:00:00Z")
+        case .unfollowed:
+            return orderShipped(id: id, openid: "unfollowed-\(openid)", index: index)
+        case .invalid:
+            return [
+                "this is not JSON \(id)",
+                #"{"v":1,"id":"\#(id)","type":"order.shipped","data":{}}"#,
+                #"{"v":1,"id":"\#(id)","type":"order.refunded","to":"\#(openid)","data":{}}"#,
+                #"{"v":1,"id":"\#(id)","type":"order.shipped","to":"\#(openid)","data":{"order":{"id":"1"}}}"#,
+                #"{"v":1,"id":"\#(id)","type":"appointment.reminder","to":"\#(openid)","data":{"appointment":{"id":"1","title":"t","time":"2026-11-24 09:30","place":"A place name far longer than twenty characters"}}}"#,
+            ][(index / 50) % 5]
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Dispatcher
+import Foundation
+import Harness
+import Logging
+
+/// `wxpush bench dispatch`: end-to-end throughput and latency on the embedded default, against
+/// the straightforward design (one send at a time per partition) measured in the same run.
+struct DispatchBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch",
+        abstract: "Events through Kafka → dispatcher → WeChat simulator → outcomes, with an in-flight window of 1 as the baseline."
+    )
+
+    @Option(name: .short, help: "Events in the main run.")
+    var count: Int = 100_000
+
+    @Option(name: .short, help: "Distinct openids.")
+    var keys: Int = 10_000
+
+    @Option(help: "Simulated WeChat latency, e.g. 50ms or 0ms.")
+    var latency: String = "50ms"
+
+    @Option(help: "Records in flight per partition in the main run.")
+    var inFlight: Int = 64
+
+    @Option(help: "Partitions of the requests topic.")
+    var partitions: Int = 6
+
+    @Option(help: "Events in the baseline run (window 1 is slow; its rate is steady after a few hundred).")
+    var baselineCount: Int = 3_000
+
+    @Flag(help: "Skip the baseline run.")
+    var noBaseline = false
+
+    func run() async throws {
+        LogSetup.bootstrap(defaultLevel: .warning)
+        let logger = Logger(label: "wxpush.bench")
+        guard let simulatedLatency = DurationText.parse(latency) else { throw ValidationError("--latency \(latency): write it like 50ms") }
+        let rules = try RuleBook(RulesFile(rules: ["order.shipped": BenchRules.orderShipped]))
+        print("bench dispatch: \(count) events over \(keys) openids, \(partitions) partitions, latency \(latency), window \(inFlight)")
+
+        let main = try await measure(count: count, window: inFlight, latency: simulatedLatency, rules: rules, logger: logger)
+        let peakRSS = ProcessUsage.peakResidentMiB
+        print(main.line("main    (window \(inFlight))"))
+        let seconds = simulatedLatency.seconds
+        if seconds > 0 {
+            let bound = Double(partitions * inFlight) / seconds
+            print(
+                String(
+                    format: "  window bound %.0f events/s (partitions × window / latency): %.0f%% of it", bound,
+                    100 * main.eventsPerSecond / bound))
+        }
+        print(String(format: "  peak RSS %.0f MiB (whole process: dispatcher + embedded broker + simulator)", peakRSS))
+        guard !noBaseline else { return }
+        let baseline = try await measure(
+            count: min(baselineCount, count), window: 1, latency: simulatedLatency, rules: rules, logger: logger)
+        print(baseline.line("baseline (window 1)"))
+        print(String(format: "ratio main/baseline: %.1f×", main.eventsPerSecond / baseline.eventsPerSecond))
+    }
+
+    private func measure(count: Int, window: Int, latency: Duration, rules: RuleBook, logger: Logger) async throws -> Measurement {
+        var run = PipelineRun(events: SampleEvents.make(count: count, openids: keys, mixed: false), rules: rules)
+        run.partitions = partitions
+        run.inFlight = window
+        run.simulator.latency = latency
+        run.simulator.dailyQuota = Int.max
+        let result = try await run.execute(logger: logger)
+        guard result.count("sent") == count else {
+            throw BenchFailure("only \(result.count("sent")) of \(count) sent: \(result.dispatch.byStatus)")
+        }
+        return Measurement(result: result, count: count)
+    }
+}
+
+struct Measurement {
+    let result: RunResult
+    let count: Int
+    var eventsPerSecond: Double { result.eventsPerSecond }
+
+    func line(_ label: String) -> String {
+        let latency = result.latency.map { String(format: "p50 %.0f ms, p99 %.0f ms", $0.p50, $0.p99) } ?? "n/a"
+        return String(
+            format: "%@: %.0f events/s, %@, CPU %.2f s per 1,000 events (whole process), token fetches %d, duplicates %d, in order %@",
+            label, eventsPerSecond, latency, result.cpuSeconds / Double(count) * 1000, result.simulator.tokenFetches,
+            result.simulator.duplicates, result.inOrderPerOpenID ? "yes" : "NO"
+        )
+    }
+}
+
+enum BenchRules {
+    static let orderShipped = Rule(
+        kind: .template, templateID: "TEMPLATE_ORDER_SHIPPED", url: "https://shop.example.com/orders/{{order.id}}",
+        data: [
+            "keyword1": FieldTemplate(value: "{{order.id}}"), "keyword2": FieldTemplate(value: "{{order.carrier}}"),
+            "keyword3": FieldTemplate(value: "{{order.eta}}"),
+        ]
+    )
+}

@@ -1,0 +1,67 @@
+/// The YAML configuration file as written (snake_case keys); every field optional, defaults applied when resolved.
+struct ConfigurationFile: Decodable, Sendable {
+    struct Kafka: Decodable, Sendable {
+        var brokers: String?
+        var group: String?
+        var topics: Topics?
+        var properties: [String: String]?
+    }
+    struct Topics: Decodable, Sendable {
+        var requests: String?
+        var results: String?
+        var dlq: String?
+    }
+    struct WeChat: Decodable, Sendable {
+        var apiBase: String?
+        var requestTimeout: String?
+        var maxConnections: Int?
+        var accounts: [String: Account]?
+
+        enum CodingKeys: String, CodingKey {
+            case accounts
+            case apiBase = "api_base", requestTimeout = "request_timeout", maxConnections = "max_connections"
+        }
+    }
+    struct Account: Decodable, Sendable {
+        var appid: String?
+        var secret: String?
+        var secretEnv: String?
+        var secretFile: String?
+        var tokenMode: String?
+        var tokenURL: String?
+        var apiBase: String?
+
+        enum CodingKeys: String, CodingKey {
+            case appid, secret
+            case secretEnv = "secret_env", secretFile = "secret_file", tokenMode = "token_mode", tokenURL = "token_url"
+            case apiBase = "api_base"
+        }
+    }
+    struct Dispatcher: Decodable, Sendable {
+        var inFlight: Int?
+        var drainTimeout: String?
+        var retry: Retry?
+
+        enum CodingKeys: String, CodingKey {
+            case retry
+            case inFlight = "in_flight", drainTimeout = "drain_timeout"
+        }
+    }
+    struct Retry: Decodable, Sendable {
+        var maxAttempts: Int?
+        var initialBackoff: String?
+        var maxBackoff: String?
+        var deadline: String?
+
+        enum CodingKeys: String, CodingKey {
+            case deadline
+            case maxAttempts = "max_attempts", initialBackoff = "initial_backoff", maxBackoff = "max_backoff"
+        }
+    }
+
+    var kafka: Kafka?
+    var wechat: WeChat?
+    var dispatcher: Dispatcher?
+    /// The rules file, relative to the configuration file.
+    var rules: String?
+}

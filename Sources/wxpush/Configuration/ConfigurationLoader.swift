@@ -1,0 +1,136 @@
+import Dispatcher
+import Foundation
+import Kafka
+import WeChat
+import Yams
+
+/// Reads the configuration file and the rules file, applies environment overrides, resolves
+/// secrets, and validates everything, collecting every problem instead of stopping at the first.
+///
+/// Environment: `WXPUSH_KAFKA_BROKERS`, `WXPUSH_WECHAT_API_BASE`, and per account
+/// `WXPUSH_SECRET_<ACCOUNT>` (name upper-cased, other characters as `_`) unless `secret_env` names another.
+struct ConfigurationLoader {
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    func load(path: String) throws(ConfigurationProblems) -> ResolvedConfiguration {
+        var problems: [String] = []
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationProblems(file: path, problems: ["cannot read the file; check the path given to --config"])
+        }
+        let file: ConfigurationFile
+        do {
+            file = try YAMLDecoder().decode(ConfigurationFile.self, from: text)
+        } catch {
+            throw ConfigurationProblems(file: path, problems: ["not a valid configuration: \(YAMLProblem(error))"])
+        }
+        let kafka = resolveKafka(file.kafka, &problems)
+        let settings = resolveSettings(file, &problems)
+        let (accounts, timeout, connections) = resolveWeChat(file.wechat, &problems)
+        let rulesPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file.rules ?? "rules.yaml").path
+        let (rules, ruleBook) = RulesLoader.load(path: rulesPath, &problems)
+        guard problems.isEmpty, let ruleBook, let rules else { throw ConfigurationProblems(file: path, problems: problems) }
+        return ResolvedConfiguration(
+            kafka: kafka, settings: settings, accounts: accounts, requestTimeout: timeout, maxConnections: connections,
+            rules: rules, ruleBook: ruleBook
+        )
+    }
+
+    private func resolveKafka(_ file: ConfigurationFile.Kafka?, _ problems: inout [String]) -> KafkaConfiguration {
+        let brokers = environment["WXPUSH_KAFKA_BROKERS"] ?? file?.brokers ?? ""
+        if brokers.isEmpty { problems.append("kafka.brokers: missing; set it (host:port,…) or WXPUSH_KAFKA_BROKERS") }
+        let configuration = KafkaConfiguration(bootstrapServers: brokers, properties: file?.properties ?? [:])
+        problems += configuration.validate().map { "kafka.properties: \($0)" }
+        return configuration
+    }
+
+    private func resolveSettings(_ file: ConfigurationFile, _ problems: inout [String]) -> DispatcherSettings {
+        var settings = DispatcherSettings()
+        let topics = file.kafka?.topics
+        settings.requestsTopic = topics?.requests ?? settings.requestsTopic
+        settings.resultsTopic = topics?.results ?? settings.resultsTopic
+        settings.deadLetterTopic = topics?.dlq ?? settings.deadLetterTopic
+        settings.groupID = file.kafka?.group ?? settings.groupID
+        for (field, value) in [("requests", settings.requestsTopic), ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic)]
+        where value.isEmpty {
+            problems.append("kafka.topics.\(field): empty; give a topic name")
+        }
+        if settings.requestsTopic == settings.resultsTopic {
+            problems.append("kafka.topics.results: the same as requests (\(settings.requestsTopic)); outcomes need their own topic")
+        }
+        if settings.groupID.isEmpty { problems.append("kafka.group: empty; give the consumer group id") }
+        let dispatcher = file.dispatcher
+        if let window = dispatcher?.inFlight {
+            if (1...10_000).contains(window) {
+                settings.inFlightPerPartition = window
+            } else {
+                problems.append("dispatcher.in_flight: \(window) is out of range; use 1…10000 (records in flight per partition)")
+            }
+        }
+        settings.drainTimeout = duration(dispatcher?.drainTimeout, "dispatcher.drain_timeout", default: settings.drainTimeout, &problems)
+        let retry = dispatcher?.retry
+        if let attempts = retry?.maxAttempts {
+            if attempts >= 1 {
+                settings.retry.maxAttempts = attempts
+            } else {
+                problems.append("dispatcher.retry.max_attempts: \(attempts); use 1 or more")
+            }
+        }
+        settings.retry.initialBackoff = duration(
+            retry?.initialBackoff, "dispatcher.retry.initial_backoff", default: settings.retry.initialBackoff, &problems)
+        settings.retry.maxBackoff = duration(
+            retry?.maxBackoff, "dispatcher.retry.max_backoff", default: settings.retry.maxBackoff, &problems)
+        settings.retry.deadline = duration(retry?.deadline, "dispatcher.retry.deadline", default: settings.retry.deadline, &problems)
+        return settings
+    }
+
+    private func resolveWeChat(_ file: ConfigurationFile.WeChat?, _ problems: inout [String]) -> ([WeChatAccount], Duration, Int) {
+        let apiBase = environment["WXPUSH_WECHAT_API_BASE"] ?? file?.apiBase ?? "https://api.weixin.qq.com"
+        checkURL(apiBase, "wechat.api_base", &problems)
+        let timeout = duration(file?.requestTimeout, "wechat.request_timeout", default: .seconds(10), &problems)
+        let connections = file?.maxConnections ?? 512
+        if connections < 1 { problems.append("wechat.max_connections: \(connections); use 1 or more") }
+        guard let accounts = file?.accounts, !accounts.isEmpty else {
+            problems.append("wechat.accounts: none; configure at least one account (appid, secret) named default")
+            return ([], timeout, connections)
+        }
+        let resolved = accounts.sorted { $0.key < $1.key }.compactMap { name, account in
+            AccountResolver(environment: environment, defaultAPIBase: apiBase).resolve(name: name, account, &problems)
+        }
+        return (resolved, timeout, connections)
+    }
+
+    private func duration(_ text: String?, _ field: String, default value: Duration, _ problems: inout [String]) -> Duration {
+        guard let text else { return value }
+        guard let parsed = DurationText.parse(text) else {
+            problems.append("\(field): \"\(text)\" is not a duration; write it like 250ms, 10s or 2m")
+            return value
+        }
+        return parsed
+    }
+}
+
+func checkURL(_ text: String, _ field: String, _ problems: inout [String]) {
+    guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+        problems.append("\(field): \"\(text)\" is not an http(s) URL; e.g. https://api.weixin.qq.com")
+        return
+    }
+}
+
+/// A YAML decoding error described by the path of the field.
+struct YAMLProblem: CustomStringConvertible {
+    let error: any Error
+    init(_ error: any Error) { self.error = error }
+    var description: String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .typeMismatch(let type, let context): return "\(path(context.codingPath)): expected \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context.codingPath)): expected \(type), found nothing"
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): missing"
+        case .dataCorrupted(let context): return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+    private func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}

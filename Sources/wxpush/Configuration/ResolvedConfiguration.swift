@@ -1,0 +1,23 @@
+import Dispatcher
+import Kafka
+import WeChat
+
+/// Configuration after defaults, environment overrides and secrets: what `run` needs.
+struct ResolvedConfiguration: Sendable {
+    var kafka: KafkaConfiguration
+    var settings: DispatcherSettings
+    var accounts: [WeChatAccount]
+    var requestTimeout: Duration
+    var maxConnections: Int
+    var rules: RulesFile
+    var ruleBook: RuleBook
+}
+
+/// Every problem found in a configuration, each naming the field and the fix.
+struct ConfigurationProblems: Error, CustomStringConvertible {
+    let file: String
+    let problems: [String]
+    var description: String {
+        "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s")\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,60 @@
+import Dispatcher
+import Foundation
+import Testing
+
+@Suite("Request events: decoding and validation name the field")
+struct RequestEventTests {
+    func decode(_ json: String) -> Result<RequestEvent, InvalidEvent> { RequestEvent.decode(Array(json.utf8)) }
+
+    @Test("a full event decodes; app defaults to default")
+    func valid() throws {
+        let event = try decode(
+            #"{"v":1,"id":"e1","type":"order.shipped","to":"o1","data":{"order":{"id":"8812"}},"expires_at":"2026-11-22T12:00:00Z"}"#
+        ).get()
+        #expect(event.id == "e1")
+        #expect(event.app == "default")
+        #expect(event.data.value(at: "order.id") == .string("8812"))
+        #expect(event.expiresAt == Date(timeIntervalSince1970: 1_795_348_800))
+    }
+
+    @Test("fractional seconds and offsets in expires_at")
+    func timestamps() throws {
+        let event = try decode(#"{"id":"e","type":"t","to":"o","expires_at":"2026-11-22T20:00:00.500+08:00"}"#).get()
+        #expect(event.expiresAt == Date(timeIntervalSince1970: 1_795_348_800.5))
+    }
+
+    @Test(
+        "invalid input is rejected with a reason that names it",
+        arguments: [
+            ("not json", nil, "not a JSON object"),
+            (#"[1,2]"#, nil, "not a JSON object"),
+            (#"{"type":"t","to":"o"}"#, nil, "missing field id"),
+            (#"{"id":42,"type":"t","to":"o"}"#, nil, "id must be a non-empty string"),
+            (#"{"id":"e","type":"t"}"#, "e", "missing field to"),
+            (#"{"id":"e","type":"t","to":7}"#, "e", "to must be a non-empty string"),
+            (#"{"id":"e","to":"o"}"#, "e", "needs a type"),
+            (#"{"id":"e","type":"t","to":"o","data":[1]}"#, "e", "data must be a JSON object"),
+            (#"{"id":"e","type":"t","to":"o","expires_at":"tomorrow"}"#, "e", "expires_at must be"),
+            (#"{"id":"e","type":"t","to":"o","v":2}"#, "e", "unsupported version"),
+            (#"{"id":"e","to":"o","message":{"kind":"template"}}"#, "e", "message is not a WeChat body"),
+        ] as [(String, String?, String)]
+    )
+    func invalid(json: String, id: String?, problem: String) {
+        guard case .failure(let invalid) = decode(json) else {
+            Issue.record("accepted \(json)")
+            return
+        }
+        #expect(invalid.id == id)
+        #expect(invalid.problem.contains(problem), "\(invalid.problem)")
+    }
+
+    @Test("a raw message event passes through")
+    func rawMessage() throws {
+        let event = try decode(
+            ##"{"id":"e","to":"o","message":{"kind":"template","template_id":"T","url":"https://x","data":{"k":{"value":"v","color":"#fff"},"s":"plain"}}}"##
+        ).get()
+        #expect(event.message?.templateID == "T")
+        #expect(event.message?.data["k"]?.color == "#fff")
+        #expect(event.message?.data["s"]?.value == "plain")
+    }
+}

@@ -1,0 +1,107 @@
+import Dispatcher
+import Foundation
+import Harness
+import Kafka
+import Logging
+import Simulator
+import Testing
+import WeChat
+import Yams
+
+/// The real pieces over real sockets: embedded Kafka over TCP, the simulator over HTTP, the dispatcher.
+@Suite("Dispatcher end to end")
+struct DispatchEndToEndTests {
+    let logger = Logger(label: "wxpush.test")
+
+    @Test("10,000 events over 6 partitions and 1,000 openids: one outcome each, all sent, in order per openid, all committed")
+    func tenThousandEvents() async throws {
+        var run = PipelineRun(events: SampleEvents.make(count: 10_000, openids: 1_000, mixed: false), rules: try testRules())
+        run.simulator.latency = .milliseconds(2)
+        run.timeout = .seconds(180)
+        let result = try await run.execute(logger: logger)
+        #expect(result.outcomes.count == 10_000)
+        #expect(result.repeatedOutcomes == 0)
+        #expect(result.count("sent") == 10_000)
+        #expect(result.simulator.delivered == 10_000)
+        #expect(result.simulator.duplicates == 0)
+        #expect(result.inOrderPerOpenID)
+        #expect(result.uncommitted == 0)
+        #expect(result.simulator.messagesByOpenID.count == 1_000)
+    }
+
+    @Test("the demo mix: invalid events are rejected with a reason and copied to the DLQ, the rest goes on")
+    func mixedInput() async throws {
+        let count = 1_000
+        var run = PipelineRun(events: SampleEvents.make(count: count, openids: 100, mixed: true), rules: try demoRules())
+        run.timeout = .seconds(120)
+        let result = try await run.execute(logger: logger)
+        #expect(result.outcomes.count == count)
+        for index in 0..<count {
+            let expected = SampleEvents.expected(index: index, mixed: true).rawValue
+            let id = run.events[index].id
+            // A value that is not JSON has no readable id: its outcome is keyed topic/partition/offset.
+            if let outcome = result.outcomes[id]?.first?.outcome {
+                #expect(outcome.status == expected, "\(id): \(outcome.status) \(outcome.reason ?? "")")
+            }
+        }
+        let invalid = (0..<count).filter { $0 % 50 == 7 }.count
+        let unfollowed = (0..<count).filter { $0 % 200 == 17 && $0 % 50 != 7 }.count
+        #expect(result.count("rejected") == invalid + unfollowed)
+        #expect(result.dispatch.deadLettered == invalid)
+        let reasons = result.outcomes.values.compactMap { $0.first?.outcome.reason }
+        for prefix in [
+            "invalid_event: not a JSON object", "invalid_event: missing field to", "unknown_type", "missing_variable: order.carrier",
+            "field_invalid: thing3",
+        ] {
+            #expect(reasons.contains { $0.hasPrefix(prefix) }, "no outcome with reason \(prefix)")
+        }
+        #expect(reasons.contains { $0.hasPrefix("wechat_errcode: 43004") })
+        #expect(result.inOrderPerOpenID)
+        #expect(result.uncommitted == 0)
+    }
+
+    @Test("tokens invalidated and expired mid-run: no failed send, a few token fetches")
+    func tokensMidRun() async throws {
+        let pipeline = try await EmbeddedPipeline.start(simulator: SimulatorConfiguration(latency: .milliseconds(5)), logger: logger)
+        let dispatcher = try pipeline.dispatcher(rules: try testRules(), logger: logger)
+        let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
+        collector.start()
+        let service = Task { try await dispatcher.service.run() }
+        let events = SampleEvents.make(count: 3_000, openids: 300, mixed: false)
+        let generator = try LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
+        try await generator.produce(events)
+        try await collector.waitFor(ids: 1_000, timeout: .seconds(60))
+        pipeline.simulator.invalidateAllTokens()
+        try await collector.waitFor(ids: 2_000, timeout: .seconds(60))
+        pipeline.simulator.expireAllTokens()
+        try await collector.waitFor(ids: 3_000, timeout: .seconds(60))
+        dispatcher.consumer.triggerGracefulShutdown()
+        try await service.value
+        await collector.stop()
+        await dispatcher.shutdown()
+        let stats = pipeline.simulator.stats
+        await pipeline.stop()
+        #expect(collector.all.values.allSatisfy { $0.first?.outcome.status == "sent" })
+        #expect(stats.delivered == 3_000)
+        #expect(stats.tokenFetches >= 3)
+        #expect(stats.tokenFetches <= 8, "refreshes should be shared, not one per send: \(stats.tokenFetches)")
+    }
+}
+
+/// Rules for the plain `order.shipped` events of `SampleEvents`.
+func testRules() throws -> RuleBook {
+    try RuleBook(
+        RulesFile(rules: [
+            "order.shipped": Rule(
+                kind: .template, templateID: "TEMPLATE_ORDER_SHIPPED", url: "https://shop.example.com/orders/{{order.id}}",
+                data: ["keyword1": FieldTemplate(value: "{{order.id}}"), "keyword2": FieldTemplate(value: "{{order.carrier}}")]
+            )
+        ]))
+}
+
+/// The shipped `config/rules.yaml`, which the demo mix is written for.
+func demoRules() throws -> RuleBook {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config/rules.yaml")
+    return try RuleBook(YAMLDecoder().decode(RulesFile.self, from: String(contentsOf: path, encoding: .utf8)))
+}
