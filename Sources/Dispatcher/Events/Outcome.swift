@@ -24,46 +24,56 @@ public struct Outcome: Sendable, Equatable {
     /// Failed and rejected-invalid requests also get a DLQ copy of their original bytes.
     public var needsDeadLetter: Bool
 
-    public func json() -> [UInt8] {
-        Array(try! Self.encoder.encode(Wire(self)))
+    public init(
+        id: String, app: String?, to: String?, type: String?, status: Status, templateID: String?, msgid: Int64?, errcode: Int?,
+        errmsg: String?, reason: String?, attempts: Int, source: TopicPartition, offset: Int64, receivedAt: Date, completedAt: Date,
+        needsDeadLetter: Bool
+    ) {
+        self.id = id
+        self.app = app
+        self.to = to
+        self.type = type
+        self.status = status
+        self.templateID = templateID
+        self.msgid = msgid
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.reason = reason
+        self.attempts = attempts
+        self.source = source
+        self.offset = offset
+        self.receivedAt = receivedAt
+        self.completedAt = completedAt
+        self.needsDeadLetter = needsDeadLetter
     }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    /// The wire form: every contract field present, `null` included.
-    private struct Wire: Encodable {
-        let outcome: Outcome
-        init(_ outcome: Outcome) { self.outcome = outcome }
-
-        enum Key: String, CodingKey {
-            case v, kind, id, app, to, type, status, msgid, errcode, errmsg, reason, attempts, source
-            case templateID = "template_id", receivedAt = "received_at", completedAt = "completed_at"
+    /// The wire form: every contract field present, `null` included, keys in a fixed order.
+    public func json() -> [UInt8] {
+        var out = JSONText()
+        out.object {
+            $0.field("v", number: 1)
+            $0.field("kind", "dispatch")
+            $0.field("id", id)
+            $0.field("app", app)
+            $0.field("to", to)
+            $0.field("type", type)
+            $0.field("status", status.rawValue)
+            $0.field("template_id", templateID)
+            $0.field("msgid", number: msgid)
+            $0.field("errcode", number: errcode.map(Int64.init))
+            $0.field("errmsg", errmsg)
+            $0.field("reason", reason)
+            $0.field("attempts", number: Int64(attempts))
+            $0.key("source")
+            $0.object {
+                $0.field("topic", source.topic)
+                $0.field("partition", number: Int64(source.partition))
+                $0.field("offset", number: offset)
+            }
+            $0.field("received_at", Timestamp.format(receivedAt))
+            $0.field("completed_at", Timestamp.format(completedAt))
         }
-        struct Source: Encodable { let topic: String; let partition: Int32; let offset: Int64 }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encode(1, forKey: .v)
-            try c.encode("dispatch", forKey: .kind)
-            try c.encode(outcome.id, forKey: .id)
-            try c.encode(outcome.app, forKey: .app)
-            try c.encode(outcome.to, forKey: .to)
-            try c.encode(outcome.type, forKey: .type)
-            try c.encode(outcome.status, forKey: .status)
-            try c.encode(outcome.templateID, forKey: .templateID)
-            try c.encode(outcome.msgid, forKey: .msgid)
-            try c.encode(outcome.errcode, forKey: .errcode)
-            try c.encode(outcome.errmsg, forKey: .errmsg)
-            try c.encode(outcome.reason, forKey: .reason)
-            try c.encode(outcome.attempts, forKey: .attempts)
-            try c.encode(Source(topic: outcome.source.topic, partition: outcome.source.partition, offset: outcome.offset), forKey: .source)
-            try c.encode(Timestamp.format(outcome.receivedAt), forKey: .receivedAt)
-            try c.encode(Timestamp.format(outcome.completedAt), forKey: .completedAt)
-        }
+        return out.bytes
     }
 }
 
