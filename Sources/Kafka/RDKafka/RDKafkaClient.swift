@@ -59,11 +59,8 @@ final class RDKafkaClient: @unchecked Sendable {
 
     deinit {
         pollThread?.stop()
-        if role == .producer {
-            // Fail whatever is still outstanding so every delivery callback runs exactly once.
-            _ = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
-            rd_kafka_poll(handle, 0)
-        }
+        // Fail whatever is still outstanding so every delivery callback runs exactly once.
+        if role == .producer { purgeAll() }
         for bits in topics.withLock({ Array($0.values) }) { rd_kafka_topic_destroy(OpaquePointer(bitPattern: bits)) }
         rd_kafka_destroy(handle)
         context.release()
