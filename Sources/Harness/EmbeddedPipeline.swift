@@ -76,12 +76,9 @@ public final class EmbeddedPipeline: Sendable {
     /// Records of the requests topic past the dispatcher group's committed offsets (0 when all committed).
     public func uncommittedRequests() async throws -> Int64 {
         let observer = try KafkaConsumer(configuration: kafka, groupID: settings.groupID, topics: [])
-        let all = (0..<requestPartitions).map { TopicPartition(topic: settings.requestsTopic, partition: Int32($0)) }
-        let committed = try await observer.committedOffsets(for: all)
         var behind: Int64 = 0
-        for partition in all {
-            let high = try await observer.watermarks(for: partition).high
-            behind += high - ((committed[partition] ?? nil) ?? 0)
+        for partition in 0..<requestPartitions {
+            behind += try await observer.lag(for: TopicPartition(topic: settings.requestsTopic, partition: Int32(partition)))
         }
         return behind
     }

@@ -35,23 +35,25 @@ public struct PipelineRun: Sendable {
         try await waitForAssignment(collector.consumer, partitions: pipeline.resultsPartitions)
         let cpuBefore = ProcessUsage.cpuSeconds
         let start = Date().timeIntervalSince1970
+        /// Stops the dispatcher gracefully (drain, commit), then the outcome reader and the HTTP client.
+        func stopDispatching() async throws {
+            dispatcher.consumer.triggerGracefulShutdown()
+            let stopped = await service.result
+            await collector.stop()
+            await dispatcher.shutdown()
+            try stopped.get()
+        }
         do {
             try await generator.produce(events)
             try await collector.waitFor(ids: events.count, timeout: timeout) { [progress] count in progress?(count, stats.snapshot) }
         } catch {
-            dispatcher.consumer.triggerGracefulShutdown()
-            _ = try? await service.value
-            await collector.stop()
-            await dispatcher.shutdown()
+            try? await stopDispatching()
             await pipeline.stop()
             throw error
         }
         let end = Date().timeIntervalSince1970
         let cpu = ProcessUsage.cpuSeconds - cpuBefore
-        dispatcher.consumer.triggerGracefulShutdown()
-        try await service.value
-        await collector.stop()
-        await dispatcher.shutdown()
+        try await stopDispatching()
         let result = RunResult(
             events: events, outcomes: collector.all, elapsed: end - start, cpuSeconds: cpu, dispatch: stats.snapshot,
             simulator: pipeline.simulator.stats, generator: generator,
