@@ -44,7 +44,12 @@ extension RDKafkaClient {
 
     func releaseQueue(_ queue: OpaquePointer) { rd_kafka_queue_destroy(queue) }
 
-    var isCooperative: Bool { String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE" }
+    /// librdkafka answers NULL while no protocol is in force (e.g. as the consumer closes); then the
+    /// configured assignment strategy decides.
+    var isCooperative: Bool {
+        guard let name = rd_kafka_rebalance_protocol(handle) else { return configuredCooperative }
+        return String(cString: name) == "COOPERATIVE"
+    }
 
     /// Blocking: hands librdkafka the partitions of an assign event.
     func assign(_ partitions: [TopicPartition]) throws(KafkaError) {

@@ -13,6 +13,8 @@ final class RDKafkaClient: @unchecked Sendable {
 
     let handle: OpaquePointer
     let role: Role
+    /// The configured `partition.assignment.strategy` is cooperative (consumers).
+    let configuredCooperative: Bool
     let logger: Logger
     /// Runs librdkafka calls that block (commit, flush, committed offsets, assign): never the cooperative pool.
     let blockingQueue: DispatchQueue
@@ -47,6 +49,7 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         self.handle = handle
         self.role = role
+        self.configuredCooperative = properties["partition.assignment.strategy"]?.contains("cooperative") ?? false
         self.context = context
         self.logger = logger
         self.blockingQueue = DispatchQueue(label: "wxpush.kafka.blocking", attributes: .concurrent)
