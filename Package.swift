@@ -32,9 +32,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A small, fast JSON reader and writer for the hot path (events, bodies, outcomes).
+        .target(name: "JSON"),
         .target(
             name: "WeChat",
             dependencies: [
+                "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -43,6 +46,7 @@ let package = Package(
         .target(
             name: "Dispatcher",
             dependencies: [
+                "JSON",
                 "Kafka",
                 "WeChat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -55,6 +59,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
+                "JSON",
                 "WeChat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +68,7 @@ let package = Package(
         // The embedded pipeline (cluster + simulator + dispatcher + load) for the demo, benchmarks and tests.
         .target(
             name: "Harness",
-            dependencies: ["Kafka", "WeChat", "Dispatcher", "Simulator", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSON", "Kafka", "WeChat", "Dispatcher", "Simulator", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "wxpush",
@@ -79,9 +84,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator"]),
-        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "WeChat"]),
+        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "WeChat"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", .product(name: "Yams", package: "Yams")]

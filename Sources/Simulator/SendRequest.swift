@@ -1,18 +1,47 @@
+import JSON
 import WeChat
 
 /// The fields of a send body the simulator looks at; everything else is accepted and ignored.
-struct SendRequest: Decodable {
+struct SendRequest {
     var touser: String?
     var template_id: String?
     var client_msg_id: String?
-    var data: [String: DataValue]?
+    /// Each `data` entry's `value`.
+    var values: [String: String]
 
-    struct DataValue: Decodable {
-        var value: String?
-    }
-
-    var values: [String: String] {
-        (data ?? [:]).mapValues { $0.value ?? "" }
+    /// Nil when the body is not JSON or a field the simulator reads has the wrong type (47001).
+    init?(body: [UInt8]) {
+        guard case .object(let fields)? = try? JSONValue(parsing: body) else { return nil }
+        func text(_ name: String) -> String?? {
+            switch fields[name] {
+            case nil, .null?: return .some(nil)
+            case .string(let value)?: return value
+            default: return nil
+            }
+        }
+        guard let touser = text("touser"), let templateID = text("template_id"), let clientMsgID = text("client_msg_id") else { return nil }
+        var values: [String: String] = [:]
+        switch fields["data"] {
+        case nil, .null?: break
+        case .object(let entries)?:
+            for (key, entry) in entries {
+                switch entry {
+                case .object(let parts):
+                    switch parts["value"] {
+                    case nil, .null?: values[key] = ""
+                    case .string(let value)?: values[key] = value
+                    default: return nil
+                    }
+                case .null: values[key] = ""
+                default: return nil
+                }
+            }
+        default: return nil
+        }
+        self.touser = touser
+        self.template_id = templateID
+        self.client_msg_id = clientMsgID
+        self.values = values
     }
 }
 

@@ -31,7 +31,7 @@ extension WeChatSimulator {
 
     private func stableToken(_ request: Request) async -> Response {
         guard let body = await Self.body(of: request) else { return SimulatorJSON.tooLarge }
-        guard let parsed = try? JSONDecoder().decode(StableTokenRequest.self, from: body) else {
+        guard let parsed = try? JSONDecoder().decode(StableTokenRequest.self, from: Data(body)) else {
             return SimulatorJSON.failure(APIFailure(errcode: 47001, errmsg: "data format error"))
         }
         guard parsed.grant_type == "client_credential" else {
@@ -54,7 +54,7 @@ extension WeChatSimulator {
     private func send(_ request: Request, kind: MessageKind) async throws -> Response {
         let token = request.uri.queryParameters["access_token"].map(String.init)
         guard let body = await Self.body(of: request) else { return SimulatorJSON.tooLarge }
-        let message = try? JSONDecoder().decode(SendRequest.self, from: body)
+        let message = SendRequest(body: body)
         let plan = state.withLock { $0.plan(token: token, now: .now) }
         if plan.delay > .zero {
             try await Task.sleep(for: plan.delay)
@@ -85,9 +85,9 @@ extension WeChatSimulator {
     }
 
     /// The request body, or nil when it is larger than `maxBodyBytes`.
-    private static func body(of request: Request) async -> Data? {
+    private static func body(of request: Request) async -> [UInt8]? {
         guard let buffer = try? await request.body.collect(upTo: maxBodyBytes) else { return nil }
-        return Data(buffer.readableBytesView)
+        return Array(buffer.readableBytesView)
     }
 }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JSON
 import Logging
 
 /// One HTTP exchange with WeChat: explicit timeout, bounded body, errors mapped to `WeChatError`.
@@ -45,10 +46,13 @@ struct APITransport: Sendable {
             logger.debug("WeChat request failed", metadata: ["path": "\(loggedPath)", "error": "\(problem)"])
             throw WeChatError.transport("\(problem) (\(loggedPath))")
         }
-        guard let answer = try? JSONDecoder().decode(APIAnswer.self, from: Data(bytes)) else {
+        guard case .object(let fields)? = try? JSONValue(parsing: bytes) else {
             throw WeChatError.transport("unparsable answer from \(loggedPath)", httpStatus: 200)
         }
-        return answer
+        return APIAnswer(
+            errcode: fields["errcode"]?.int64.map(Int.init), errmsg: fields["errmsg"]?.string, msgid: fields["msgid"]?.int64,
+            access_token: fields["access_token"]?.string, expires_in: fields["expires_in"]?.int64.map(Int.init)
+        )
     }
 
     private static func scrub(_ text: String, secrets: [String]) -> String {
@@ -57,7 +61,7 @@ struct APITransport: Sendable {
 }
 
 /// Every WeChat answer this module reads: send results and token grants share one shape.
-struct APIAnswer: Decodable {
+struct APIAnswer {
     var errcode: Int?
     var errmsg: String?
     var msgid: Int64?
@@ -74,9 +78,31 @@ extension Duration {
 
 /// Query values (appid, secret, token) percent-encoded so no character changes the URL's meaning.
 func queryEscaped(_ value: String) -> String {
-    value.addingPercentEncoding(withAllowedCharacters: unreservedQueryCharacters) ?? value
+    let utf8 = value.utf8
+    guard !utf8.allSatisfy(isUnreserved) else { return value }
+    var escaped: [UInt8] = []
+    escaped.reserveCapacity(utf8.count * 3)
+    for byte in utf8 {
+        if isUnreserved(byte) {
+            escaped.append(byte)
+        } else {
+            escaped.append(UInt8(ascii: "%"))
+            escaped.append(upperHexDigits[Int(byte >> 4)])
+            escaped.append(upperHexDigits[Int(byte & 0xF)])
+        }
+    }
+    return String(decoding: escaped, as: UTF8.self)
 }
 
-private let unreservedQueryCharacters = CharacterSet(
-    charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-)
+/// RFC 3986's unreserved characters: letters, digits, `-`, `.`, `_`, `~`.
+private func isUnreserved(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+        true
+    default:
+        false
+    }
+}
+
+private let upperHexDigits = Array("0123456789ABCDEF".utf8)

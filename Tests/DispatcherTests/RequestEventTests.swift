@@ -26,7 +26,8 @@ struct RequestEventTests {
     @Test(
         "invalid input is rejected with a reason that names it",
         arguments: [
-            ("not json", nil, "not a JSON object"),
+            ("not json", nil, "not JSON: unexpected character at byte 0"),
+            (#"{"id":"e","to":"o",}"#, nil, "not JSON: expected a member name"),
             (#"[1,2]"#, nil, "not a JSON object"),
             (#"{"type":"t","to":"o"}"#, nil, "missing field id"),
             (#"{"id":42,"type":"t","to":"o"}"#, nil, "id must be a non-empty string"),

@@ -1,4 +1,5 @@
 import Dispatcher
+import JSON
 import Testing
 import WeChat
 
@@ -22,6 +23,13 @@ struct RuleBookTests {
                 ]
             ),
             "list": Rule(kind: .template, templateID: "L", data: ["keyword1": FieldTemplate(value: "{{#items}}{{name}},{{/items}}")]),
+            "scalars": Rule(
+                kind: .template, templateID: "S",
+                data: [
+                    "keyword1": FieldTemplate(value: "#{{ order.id }} {{{order.paid}}} {{&order.note}}"),
+                    "keyword2": FieldTemplate(value: "{{items.1.name}}"), "keyword3": FieldTemplate(value: "{{order}}"),
+                ]
+            ),
         ]))
 
     func event(_ type: String?, _ data: JSONValue, message: RawMessage? = nil) -> RequestEvent {
@@ -62,10 +70,21 @@ struct RuleBookTests {
         #expect(try book.message(for: event("list", .object([:]))).get().data["keyword1"]?.value == "")
     }
 
+    @Test("plain variables render as written: long numbers, booleans, array steps; containers go through Mustache")
+    func plainVariables() throws {
+        let data = try JSONValue(
+            parsing: Array(#"{"order":{"id":12345678901234567890,"paid":true,"note":"a<b>"},"items":[{"name":"x"},{"name":"y"}]}"#.utf8))
+        let message = try book.message(for: event("scalars", data)).get()
+        #expect(message.data["keyword1"]?.value == "#12345678901234567890 true a<b>")
+        #expect(message.data["keyword2"]?.value == "y")
+        #expect(message.data["keyword3"]?.value.isEmpty == false)
+    }
+
     @Test("a subscribe field over its limit is truncated or rejected per policy")
     func fieldLimits() throws {
         let long = String(repeating: "长", count: 25)
-        let rejected = book.message(for: event("appointment", .object(["id": .string("1"), "title": .string(long), "count": .number(3)])))
+        let rejected = book.message(
+            for: event("appointment", .object(["id": .string("1"), "title": .string(long), "count": .number("3")])))
         guard case .failure(let rejection) = rejected else {
             Issue.record("thing2 (overflow: reject) was accepted")
             return

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Kafka
 
 /// The one final outcome of a request (CONTRACT.md, `"kind": "dispatch"`).
@@ -49,7 +50,7 @@ public struct Outcome: Sendable, Equatable {
 
     /// The wire form: every contract field present, `null` included, keys in a fixed order.
     public func json() -> [UInt8] {
-        var out = JSONText()
+        var out = JSONWriter()
         out.object {
             $0.field("v", number: 1)
             $0.field("kind", "dispatch")
@@ -78,7 +79,7 @@ public struct Outcome: Sendable, Equatable {
 }
 
 /// An outcome event read back from the results topic (for tests, the demo and benchmarks).
-public struct OutcomeRecord: Sendable, Decodable, Equatable {
+public struct OutcomeRecord: Sendable, Equatable {
     public let v: Int
     public let kind: String
     public let id: String
@@ -89,7 +90,16 @@ public struct OutcomeRecord: Sendable, Decodable, Equatable {
     public let attempts: Int
     public let to: String?
 
+    /// Nil when the bytes are not an outcome event.
     public static func decode(_ bytes: [UInt8]) -> OutcomeRecord? {
-        try? JSONDecoder().decode(OutcomeRecord.self, from: Data(bytes))
+        guard case .object(let fields)? = try? JSONValue(parsing: bytes),
+            let v = fields["v"]?.int64, let kind = fields["kind"]?.string, let id = fields["id"]?.string,
+            let status = fields["status"]?.string, let attempts = fields["attempts"]?.int64
+        else { return nil }
+        return OutcomeRecord(
+            v: Int(v), kind: kind, id: id, status: status, reason: fields["reason"]?.string,
+            errcode: fields["errcode"]?.int64.map(Int.init),
+            msgid: fields["msgid"]?.int64, attempts: Int(attempts), to: fields["to"]?.string
+        )
     }
 }

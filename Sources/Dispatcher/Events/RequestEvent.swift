@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import WeChat
 
 /// A notification request from the requests topic (see CONTRACT.md, `"v": 1`).
@@ -49,13 +50,19 @@ public struct InvalidEvent: Error, Sendable, Equatable {
 extension RequestEvent {
     /// Decodes and validates an event in one pass over the bytes; every failure names the field.
     public static func decode(_ bytes: [UInt8]) -> Result<RequestEvent, InvalidEvent> {
-        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
-            return .failure(InvalidEvent(id: nil, problem: "not a JSON object"))
+        let object: [String: JSONValue]
+        do {
+            guard case .object(let fields) = try JSONValue(parsing: bytes) else {
+                return .failure(InvalidEvent(id: nil, problem: "not a JSON object"))
+            }
+            object = fields
+        } catch {
+            return .failure(InvalidEvent(id: nil, problem: "not JSON: \(error)"))
         }
         let id = object["id"]?.string
         func invalid(_ problem: String) -> Result<RequestEvent, InvalidEvent> { .failure(InvalidEvent(id: id, problem: problem)) }
         guard let id, !id.isEmpty else { return invalid(object["id"] == nil ? "missing field id" : "id must be a non-empty string") }
-        if let version = object["v"], version != .number(1) { return invalid("unsupported version v=\(version.text); expected 1") }
+        if let version = object["v"], version != .number("1") { return invalid("unsupported version v=\(version.summary); expected 1") }
         guard let to = object["to"]?.string, !to.isEmpty else {
             return invalid(object["to"] == nil ? "missing field to" : "to must be a non-empty string")
         }

@@ -1,3 +1,4 @@
+import JSON
 import WeChat
 
 /// A rule whose templates are parsed, ready to render events.
@@ -17,7 +18,7 @@ struct CompiledRule: Sendable {
     }
 
     func render(_ event: RequestEvent, clientMsgID: String) -> Result<OutgoingMessage, Rejection> {
-        let context = event.data.mapValuesForMustache
+        let context: JSONValue = if case .object = event.data { event.data } else { .object([:]) }
         var data: [String: FieldValue] = [:]
         for (key, text, field) in fields {
             if let missing = text.missingVariable(in: event.data) {
@@ -51,13 +52,5 @@ struct CompiledRule: Sendable {
             if FieldLimits.violation(key: key, value: cut) == nil { return .success(cut) }
         }
         return .failure(Rejection("field_invalid: \(violation)"))
-    }
-}
-
-extension JSONValue {
-    /// The Mustache context of an event's data: its fields at the top level.
-    var mapValuesForMustache: Any {
-        if case .object = self { return mustacheContext }
-        return [String: Any]()
     }
 }
