@@ -20,6 +20,8 @@ public struct DispatcherAssembly: Sendable {
         // Every in-flight send needs its own HTTP/1.1 connection; the default soft limit is 8.
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         configuration.timeout = .init(connect: .seconds(5))
+        // No tracer is installed; without this AHC still parses every URL for a no-op span.
+        configuration.tracing.tracer = nil
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let wechat = WeChatClient(httpClient: httpClient, accounts: accounts, requestTimeout: requestTimeout, logger: logger)
         let producer: KafkaProducer
