@@ -37,7 +37,10 @@ struct PartitionWorker: Sendable {
                     }
                     await turn.previous?.wait()
                     guard let outcome = await processor.process(message), await publish(outcome, message) else { return }
-                    if let next = progress.tracker.withLock({ $0.completed(message.offset) }) {
+                    // Stored under the tracker's lock: two completions racing outside it could store
+                    // the lower offset last, and librdkafka commits the stored offset again on close.
+                    progress.tracker.withLock { tracker in
+                        guard let next = tracker.completed(message.offset) else { return }
                         do { try consumer.storeOffset(next, for: topicPartition) } catch {
                             logger.warning("could not store offset \(next) of \(topicPartition): \(error)")
                         }
