@@ -27,6 +27,20 @@ public final class LoadGenerator: Sendable {
         if failed > 0 { throw HarnessError("\(failed) request events were not delivered to Kafka") }
     }
 
+    /// Request ids of warm-up events start with this.
+    public static let warmUpPrefix = "warmup-"
+
+    /// One valid event to each partition, not timed: its outcome shows that partition is being dispatched.
+    public func warmUp(partitions: Int) async throws {
+        let runID = UUID().uuidString.prefix(6).lowercased()
+        for partition in 0..<partitions {
+            let id = "\(Self.warmUpPrefix)\(runID)-\(partition)"
+            let event = SampleEvents.orderShipped(id: id, openid: id, index: partition)
+            _ = try await producer.send(
+                KafkaRecord(topic: topic, partition: Int32(partition), key: Array(id.utf8), value: Array(event.utf8)))
+        }
+    }
+
     /// Seconds since the epoch when the event was handed to the producer.
     public func producedTime(of id: String) -> Double? { producedAt.withLock { $0[id] } }
 }

@@ -8,8 +8,16 @@ import WeChat
 /// One run of the whole pipeline on the embedded default: start Kafka and the simulator, run a
 /// dispatcher, produce the events, wait until every request has an outcome, stop gracefully.
 public struct PipelineRun: Sendable {
+    /// Where the dispatcher runs: in this process (demo, tests), or as `wxpush run` in a child
+    /// process (benchmarks: its CPU time and memory are then its own).
+    public enum Placement: Sendable {
+        case inProcess
+        case childProcess(executable: String, rulesYAML: String)
+    }
+
     public var events: [SampleEvents.Event]
     public var rules: RuleBook
+    public var placement = Placement.inProcess
     public var partitions = 6
     public var inFlight = 64
     public var simulator = SimulatorConfiguration()
@@ -25,43 +33,111 @@ public struct PipelineRun: Sendable {
     public func execute(logger: Logger) async throws -> RunResult {
         let pipeline = try await EmbeddedPipeline.start(partitions: partitions, simulator: simulator, logger: logger)
         let stats = DispatchStats()
-        let dispatcher = try pipeline.dispatcher(rules: rules, inFlight: inFlight, stats: stats, logger: logger)
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         let generator = try LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
         collector.start()
-        let service = Task { try await dispatcher.service.run() }
-        // The clock starts once both groups have their partitions: joining is not dispatching.
-        try await waitForAssignment(dispatcher.consumer, partitions: partitions)
-        try await waitForAssignment(collector.consumer, partitions: pipeline.resultsPartitions)
-        let cpuBefore = ProcessUsage.cpuSeconds
-        let start = Date().timeIntervalSince1970
-        /// Stops the dispatcher gracefully (drain, commit), then the outcome reader and the HTTP client.
-        func stopDispatching() async throws {
-            dispatcher.consumer.triggerGracefulShutdown()
-            let stopped = await service.result
+        let dispatcher: RunningDispatcher
+        do {
+            try await waitForAssignment(collector.consumer, partitions: pipeline.resultsPartitions)
+            dispatcher = try await start(on: pipeline, stats: stats, collector: collector, generator: generator, logger: logger)
+        } catch {
             await collector.stop()
-            await dispatcher.shutdown()
-            try stopped.get()
+            await pipeline.stop()
+            throw error
+        }
+        let usageBefore = dispatcher.usage()
+        let processCPUBefore = ProcessUsage.cpuSeconds
+        let start = Date().timeIntervalSince1970
+        /// Stops the dispatcher gracefully (drain, commit), then the outcome reader.
+        func stopDispatching() async throws {
+            var failure: (any Error)?
+            do { try await dispatcher.stop() } catch { failure = error }
+            await collector.stop()
+            if let failure { throw failure }
         }
         do {
             try await generator.produce(events)
-            try await collector.waitFor(ids: events.count, timeout: timeout) { [progress] count in progress?(count, stats.snapshot) }
+            try await collector.waitFor(ids: events.count + dispatcher.warmUps, timeout: timeout) { [progress] count in
+                progress?(count - dispatcher.warmUps, stats.snapshot)
+            }
         } catch {
             try? await stopDispatching()
             await pipeline.stop()
             throw error
         }
         let end = Date().timeIntervalSince1970
-        let cpu = ProcessUsage.cpuSeconds - cpuBefore
+        let usageAfter = dispatcher.usage()
+        let processCPU = ProcessUsage.cpuSeconds - processCPUBefore
         try await stopDispatching()
+        let usage = DispatcherUsage(
+            cpuSeconds: usageAfter.cpuSeconds - usageBefore.cpuSeconds, peakResidentMiB: usageAfter.peakResidentMiB,
+            isolated: usageAfter.isolated)
         let result = RunResult(
-            events: events, outcomes: collector.all, elapsed: end - start, cpuSeconds: cpu, dispatch: stats.snapshot,
-            simulator: pipeline.simulator.stats, generator: generator,
+            events: events, outcomes: collector.all.filter { !$0.key.hasPrefix(LoadGenerator.warmUpPrefix) }, elapsed: end - start,
+            dispatcherUsage: usage, totalCPUSeconds: usage.isolated ? processCPU + usage.cpuSeconds : processCPU,
+            dispatch: stats.snapshot, simulator: pipeline.simulator.stats, generator: generator,
             uncommitted: try await pipeline.uncommittedRequests()
         )
         await pipeline.stop()
         return result
     }
+
+    /// Starts the dispatcher and returns once it dispatches from every request partition.
+    private func start(
+        on pipeline: EmbeddedPipeline, stats: DispatchStats, collector: OutcomeCollector, generator: LoadGenerator, logger: Logger
+    ) async throws -> RunningDispatcher {
+        switch placement {
+        case .inProcess:
+            let assembly = try pipeline.dispatcher(rules: rules, inFlight: inFlight, stats: stats, logger: logger)
+            let service = Task { try await assembly.service.run() }
+            let running = RunningDispatcher(
+                warmUps: 0,
+                stop: {
+                    assembly.consumer.triggerGracefulShutdown()
+                    let stopped = await service.result
+                    await assembly.shutdown()
+                    try stopped.get()
+                },
+                usage: {
+                    DispatcherUsage(cpuSeconds: ProcessUsage.cpuSeconds, peakResidentMiB: ProcessUsage.peakResidentMiB, isolated: false)
+                }
+            )
+            do {
+                try await waitForAssignment(assembly.consumer, partitions: partitions)
+            } catch {
+                try? await running.stop()
+                throw error
+            }
+            return running
+        case .childProcess(let executable, let rulesYAML):
+            let child = try DispatcherProcess(executable: executable, pipeline: pipeline, rulesYAML: rulesYAML, inFlight: inFlight)
+            let running = RunningDispatcher(
+                warmUps: partitions,
+                stop: {
+                    let status = try await child.stop()
+                    guard status == 0 else { throw HarnessError("wxpush run exited with status \(status) after SIGTERM") }
+                },
+                usage: { child.usage }
+            )
+            do {
+                // Its group has joined once one event on every partition has an outcome.
+                try await generator.warmUp(partitions: partitions)
+                try await collector.waitFor(ids: partitions, timeout: .seconds(60))
+            } catch {
+                try? await running.stop()
+                throw error
+            }
+            return running
+        }
+    }
+}
+
+/// A started dispatcher, wherever it runs.
+private struct RunningDispatcher: Sendable {
+    /// Events it was sent before the measured run (excluded from the results).
+    let warmUps: Int
+    let stop: @Sendable () async throws -> Void
+    let usage: @Sendable () -> DispatcherUsage
 }
 
 /// Waits (at most 30 s) until a group consumer owns `partitions` partitions.
@@ -77,7 +153,10 @@ func waitForAssignment(_ consumer: KafkaConsumer, partitions: Int) async throws 
 public struct RunResult: Sendable {
     public let outcomes: [String: [OutcomeCollector.Received]]
     public let elapsed: Double
-    public let cpuSeconds: Double
+    /// The dispatcher's CPU time and peak memory during the run (the whole process's when it ran in-process).
+    public let dispatcherUsage: DispatcherUsage
+    /// CPU time of everything: dispatcher, broker, simulator, load generator and outcome reader.
+    public let totalCPUSeconds: Double
     public let dispatch: DispatchStats.Snapshot
     public let simulator: SimulatorStats
     public let latency: LatencySummary?
@@ -87,13 +166,15 @@ public struct RunResult: Sendable {
     public let uncommitted: Int64
 
     init(
-        events: [SampleEvents.Event], outcomes: [String: [OutcomeCollector.Received]], elapsed: Double, cpuSeconds: Double,
-        dispatch: DispatchStats.Snapshot, simulator: SimulatorStats, generator: LoadGenerator, uncommitted: Int64
+        events: [SampleEvents.Event], outcomes: [String: [OutcomeCollector.Received]], elapsed: Double,
+        dispatcherUsage: DispatcherUsage, totalCPUSeconds: Double, dispatch: DispatchStats.Snapshot, simulator: SimulatorStats,
+        generator: LoadGenerator, uncommitted: Int64
     ) {
         self.uncommitted = uncommitted
         self.outcomes = outcomes
         self.elapsed = elapsed
-        self.cpuSeconds = cpuSeconds
+        self.dispatcherUsage = dispatcherUsage
+        self.totalCPUSeconds = totalCPUSeconds
         self.dispatch = dispatch
         self.simulator = simulator
         latency = LatencySummary(

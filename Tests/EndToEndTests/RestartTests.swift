@@ -45,7 +45,7 @@ struct RestartTests {
     private func stopAndRestart(signal: Int32) async throws -> Outcome {
         let total = 3_000
         let pipeline = try await EmbeddedPipeline.start(simulator: SimulatorConfiguration(latency: .milliseconds(20)), logger: logger)
-        let config = try RunConfig.write(for: pipeline)
+        let config = try pipeline.writeRunConfiguration(rulesYAML: restartRules, inFlight: 16).path
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
         let events = SampleEvents.make(count: total, openids: 300, mixed: false)
@@ -72,37 +72,12 @@ struct RestartTests {
     }
 }
 
-/// A configuration file for `wxpush run` pointing at an embedded pipeline.
-enum RunConfig {
-    static func write(for pipeline: EmbeddedPipeline) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let settings = pipeline.settings
-        let config = """
-            kafka:
-              brokers: \(pipeline.cluster.bootstrapServers)
-              group: \(settings.groupID)
-              topics: { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic) }
-              properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
-            wechat:
-              api_base: \(pipeline.simulatorURL)
-              accounts:
-                default: { appid: \(pipeline.account.appID), token_mode: stable }
-            dispatcher:
-              in_flight: 16
-              drain_timeout: 10s
-            rules: rules.yaml
-            """
-        let rules = """
-            rules:
-              order.shipped:
-                kind: template
-                template_id: TEMPLATE_ORDER_SHIPPED
-                data:
-                  keyword1: "{{order.id}}"
-            """
-        try config.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
-        try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
-        return directory.appendingPathComponent("wxpush.yaml").path
-    }
-}
+/// The rules `wxpush run` uses in these tests.
+private let restartRules = """
+    rules:
+      order.shipped:
+        kind: template
+        template_id: TEMPLATE_ORDER_SHIPPED
+        data:
+          keyword1: "{{order.id}}"
+    """

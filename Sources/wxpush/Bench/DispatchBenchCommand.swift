@@ -3,6 +3,7 @@ import Dispatcher
 import Foundation
 import Harness
 import Logging
+import Yams
 
 /// `wxpush bench dispatch`: end-to-end throughput and latency on the embedded default, against
 /// the straightforward design (one send at a time per partition) measured in the same run.
@@ -33,15 +34,21 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip the baseline run.")
     var noBaseline = false
 
+    @Flag(help: "Run the dispatcher in this process instead of as a `wxpush run` child process.")
+    var inProcess = false
+
     func run() async throws {
         LogSetup.bootstrap(defaultLevel: .warning)
         let logger = Logger(label: "wxpush.bench")
         guard let simulatedLatency = DurationText.parse(latency) else { throw ValidationError("--latency \(latency): write it like 50ms") }
-        let rules = try RuleBook(RulesFile(rules: ["order.shipped": BenchRules.orderShipped]))
+        let rules = try RuleBook(YAMLDecoder().decode(RulesFile.self, from: BenchRules.yaml))
         print("bench dispatch: \(count) events over \(keys) openids, \(partitions) partitions, latency \(latency), window \(inFlight)")
+        print(
+            inProcess
+                ? "  dispatcher in this process: CPU and RSS include the broker, simulator, load generator and outcome reader"
+                : "  dispatcher: `wxpush run` as a child process; broker, simulator, load and outcome reader in this one")
 
         let main = try await measure(count: count, window: inFlight, latency: simulatedLatency, rules: rules, logger: logger)
-        let peakRSS = ProcessUsage.peakResidentMiB
         print(main.line("main    (window \(inFlight))"))
         let seconds = simulatedLatency.seconds
         if seconds > 0 {
@@ -51,16 +58,21 @@ struct DispatchBenchCommand: AsyncParsableCommand {
                     format: "  window bound %.0f events/s (partitions × window / latency): %.0f%% of it", bound,
                     100 * main.eventsPerSecond / bound))
         }
-        print(String(format: "  peak RSS %.0f MiB (whole process: dispatcher + embedded broker + simulator)", peakRSS))
+        print(main.resources)
         guard !noBaseline else { return }
         let baseline = try await measure(
             count: min(baselineCount, count), window: 1, latency: simulatedLatency, rules: rules, logger: logger)
         print(baseline.line("baseline (window 1)"))
+        print(baseline.resources)
         print(String(format: "ratio main/baseline: %.1f×", main.eventsPerSecond / baseline.eventsPerSecond))
     }
 
     private func measure(count: Int, window: Int, latency: Duration, rules: RuleBook, logger: Logger) async throws -> Measurement {
         var run = PipelineRun(events: SampleEvents.make(count: count, openids: keys, mixed: false), rules: rules)
+        if !inProcess {
+            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+            run.placement = .childProcess(executable: executable, rulesYAML: BenchRules.yaml)
+        }
         run.partitions = partitions
         run.inFlight = window
         run.simulator.latency = latency
@@ -81,19 +93,34 @@ struct Measurement {
     func line(_ label: String) -> String {
         let latency = result.latency.map { String(format: "p50 %.0f ms, p99 %.0f ms", $0.p50, $0.p99) } ?? "n/a"
         return String(
-            format: "%@: %.0f events/s, %@, CPU %.2f s per 1,000 events (whole process), token fetches %d, duplicates %d, in order %@",
-            label, eventsPerSecond, latency, result.cpuSeconds / Double(count) * 1000, result.simulator.tokenFetches,
-            result.simulator.duplicates, result.inOrderPerOpenID ? "yes" : "NO"
+            format: "%@: %.0f events/s, %@, token fetches %d, duplicates %d, in order %@, uncommitted %d",
+            label, eventsPerSecond, latency, result.simulator.tokenFetches, result.simulator.duplicates,
+            result.inOrderPerOpenID ? "yes" : "NO", result.uncommitted
+        )
+    }
+
+    var resources: String {
+        let usage = result.dispatcherUsage
+        let perThousand = 1000 / Double(count)
+        return String(
+            format: "  dispatcher CPU %.2f s per 1,000 events, peak RSS %.0f MiB%@; everything in the run: CPU %.2f s per 1,000 events",
+            usage.cpuSeconds * perThousand, usage.peakResidentMiB, usage.isolated ? "" : " (whole process)",
+            result.totalCPUSeconds * perThousand
         )
     }
 }
 
+/// The bench's one rule, as a rules file: the child process reads it from disk.
 enum BenchRules {
-    static let orderShipped = Rule(
-        kind: .template, templateID: "TEMPLATE_ORDER_SHIPPED", url: "https://shop.example.com/orders/{{order.id}}",
-        data: [
-            "keyword1": FieldTemplate(value: "{{order.id}}"), "keyword2": FieldTemplate(value: "{{order.carrier}}"),
-            "keyword3": FieldTemplate(value: "{{order.eta}}"),
-        ]
-    )
+    static let yaml = """
+        rules:
+          order.shipped:
+            kind: template
+            template_id: TEMPLATE_ORDER_SHIPPED
+            url: "https://shop.example.com/orders/{{order.id}}"
+            data:
+              keyword1: "{{order.id}}"
+              keyword2: "{{order.carrier}}"
+              keyword3: "{{order.eta}}"
+        """
 }
