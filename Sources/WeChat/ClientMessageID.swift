@@ -6,11 +6,14 @@ public enum ClientMessageID {
     /// (unconfirmed) length limit whatever the event id looks like.
     public static func derive(fromEventID id: String) -> String {
         let digest = SHA256.hash(data: Array(id.utf8))
-        var hex = ""
+        var hex: [UInt8] = []
         hex.reserveCapacity(32)
         for byte in digest.prefix(16) {
-            hex += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0xF)])
         }
-        return hex
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
