@@ -18,8 +18,6 @@ final class DispatcherProcess: Sendable {
         try process.run()
     }
 
-    var isRunning: Bool { process.isRunning }
-
     /// SIGTERM (drain, commit, exit), then waits at most `timeout`; returns the exit status.
     func stop(timeout: Duration = .seconds(60)) async throws -> Int32 {
         process.terminate()
