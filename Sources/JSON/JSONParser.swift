@@ -112,7 +112,7 @@ private struct JSONParser {
         while position < input.count {
             let byte = input[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+                let text = try validated(UnsafeBufferPointer(rebasing: input[start..<position]), at: start)
                 position += 1
                 return text
             }
@@ -130,7 +130,7 @@ private struct JSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: bytes, as: UTF8.self)
+                return try validated(bytes, at: start)
             case UInt8(ascii: "\\"):
                 guard position < input.count else { break }
                 let escape = input[position]
@@ -155,7 +155,7 @@ private struct JSONParser {
         throw failure("unterminated string")
     }
 
-    /// `\uXXXX` after the `u`, joining surrogate pairs; a lone surrogate becomes U+FFFD.
+    /// `\uXXXX` after the `u`, joining surrogate pairs; a lone surrogate is an error.
     private mutating func unicodeEscape() throws(JSONSyntaxError) -> String {
         let first = try hex4()
         if (0xD800..<0xDC00).contains(first), input.count - position >= 6, input[position] == UInt8(ascii: "\\"),
@@ -170,7 +170,16 @@ private struct JSONParser {
             }
             position = saved
         }
-        return String(Unicode.Scalar(first).map(Character.init) ?? "\u{FFFD}")
+        guard let scalar = Unicode.Scalar(first) else { position -= 6; throw failure("lone surrogate in a \\u escape") }
+        return String(Character(scalar))
+    }
+
+    /// Strings are UTF-8 exactly as sent: repairing them (U+FFFD) could make two distinct ids equal.
+    private func validated(_ bytes: some Collection<UInt8>, at start: Int) throws(JSONSyntaxError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw JSONSyntaxError(offset: start, problem: "invalid UTF-8 in a string")
+        }
+        return text
     }
 
     private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
