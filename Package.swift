@@ -25,10 +25,13 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // The one waiting primitive (a cancellable, level-triggered wake-up with a deadline).
+        .target(name: "Waiting"),
         .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
+                "Waiting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -48,6 +51,7 @@ let package = Package(
             dependencies: [
                 "JSON",
                 "Kafka",
+                "Waiting",
                 "WeChat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -85,9 +89,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
-        .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator"]),
-        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "WeChat"]),
+        .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "Waiting"]),
+        .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator", "Waiting"]),
+        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", .product(name: "Yams", package: "Yams")]

@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import Synchronization
+import Waiting
 
 /// A group consumer whose assigned partitions each become a `KafkaPartition` handled in its own task.
 ///
@@ -11,6 +12,8 @@ public final class KafkaConsumer: Sendable {
     private let topics: [String]
     private let logger: Logger
     private let shutdownRequested = Atomic<Bool>(false)
+    /// Wakes the event loop: consumer-queue events, shutdown, partition handlers returning.
+    private let wakeup = Wakeup()
 
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String],
@@ -26,23 +29,31 @@ public final class KafkaConsumer: Sendable {
 
     /// Joins the group and runs until `triggerGracefulShutdown` (or cancellation) and the group is left.
     ///
-    /// `onPartition` runs in a child task per assigned partition. On revoke, that partition's `messages`
-    /// end; the partition is handed back to the group only after `onPartition` returns, so the handler
-    /// can finish in-flight work and commit while it still owns the partition.
-    public func run(_ onPartition: @escaping @Sendable (KafkaPartition) async -> Void) async throws(KafkaError) {
+    /// `onPartition` runs in a child task per assigned partition. On revoke, that partition ends; it is
+    /// handed back to the group only after `onPartition` returns, so the handler can finish in-flight
+    /// work and commit while it still owns the partition. On shutdown every partition ends first and
+    /// the consumer stays a group member (heartbeats go on) until every handler has returned; only
+    /// then does it leave the group, waiting at most `closeTimeout` for the brokers.
+    public func run(
+        closeTimeout: Duration = .seconds(10), _ onPartition: @escaping @Sendable (KafkaPartition) async -> Void
+    ) async throws(KafkaError) {
         try client.subscribe(topics)
         let queue = client.consumerQueue
-        defer { client.releaseQueue(queue) }
+        client.enableWakeup(of: queue, wakeup)
+        defer {
+            client.disableWakeup(of: queue)
+            client.releaseQueue(queue)
+        }
         let result: Result<Void, KafkaError> = await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
-                var leases = PartitionLeases(client: client, logger: logger)
-                let outcome = await eventLoop(queue: queue, leases: &leases) { lease in
+                var leases = PartitionLeases(client: client, wakeup: wakeup, logger: logger)
+                let outcome = await eventLoop(queue: queue, leases: &leases, closeTimeout: closeTimeout) { lease in
                     group.addTask {
-                        await onPartition(KafkaPartition(topicPartition: lease.topicPartition, messages: .init(queue: lease.queue)))
-                        lease.handlerReturned.close()
+                        await onPartition(KafkaPartition(lease: lease))
+                        lease.markHandlerReturned()
                     }
                 }
-                await leases.endAll()
+                await leases.endAndWaitAll()
                 return outcome
             }
         } onCancel: {
@@ -51,26 +62,42 @@ public final class KafkaConsumer: Sendable {
         try result.get()
     }
 
-    /// Starts leaving the group: every partition is revoked through its handler, then `run` returns.
+    /// Starts leaving the group: every partition ends through its handler, then `run` returns.
     public func triggerGracefulShutdown() {
         shutdownRequested.store(true, ordering: .releasing)
+        wakeup.signal()
     }
 
+    /// Serves rebalances and errors as they arrive (a queue callback wakes it; nothing is polled on a
+    /// timer), and walks the shutdown steps: end partitions, wait for handlers, close, wait for closed.
     private func eventLoop(
-        queue: OpaquePointer, leases: inout PartitionLeases, start: (PartitionLease) -> Void
+        queue: OpaquePointer, leases: inout PartitionLeases, closeTimeout: Duration, start: (PartitionLease) -> Void
     ) async -> Result<Void, KafkaError> {
-        var closing = false
-        var ticks = 0
+        enum Phase { case running, ending, closing(deadline: ContinuousClock.Instant) }
+        var phase = Phase.running
         while true {
-            if !closing && shutdownRequested.load(ordering: .acquiring) {
-                closing = true
+            if case .running = phase, shutdownRequested.load(ordering: .acquiring) {
+                phase = .ending
+                leases.endAll()
+            }
+            if case .ending = phase, leases.allHandlersReturned {
+                phase = .closing(deadline: .now + closeTimeout)
                 do throws(KafkaError) { try client.beginClose(on: queue) } catch { return .failure(error) }
             }
-            if closing && client.isConsumerClosed { return .success(()) }
+            if case .closing(let deadline) = phase {
+                if client.isConsumerClosed { return .success(()) }
+                if ContinuousClock.now >= deadline {
+                    logger.warning("the group was not left within \(closeTimeout); closing anyway")
+                    return .success(())
+                }
+            }
             while let event = client.pollConsumerEvent(from: queue) {
                 switch event {
                 case .assign(let partitions)?:
-                    await leases.assign(partitions).forEach(start)
+                    let started = await leases.assign(partitions)
+                    // Assigned while ending: the handlers start on ended partitions and return at once.
+                    if case .running = phase {} else { started.forEach { $0.end(lost: false) } }
+                    started.forEach(start)
                 case .revoke(let partitions, let lost)?:
                     await leases.revoke(partitions, lost: lost)
                 case .error(let error)?:
@@ -80,10 +107,12 @@ public final class KafkaConsumer: Sendable {
                     continue
                 }
             }
-            ticks += 1
-            // A safety net: wake every partition reader now and then, should a queue callback be missed.
-            if ticks % 20 == 0 { leases.wakeAll() }
-            await sleepIgnoringCancellation(milliseconds: 50)
+            if case .closing(let deadline) = phase {
+                // librdkafka does not always enqueue an event when it finishes closing: look again soon.
+                await wakeup.waitIgnoringCancellation(until: min(deadline, .now + .milliseconds(20)))
+            } else {
+                await wakeup.waitIgnoringCancellation()
+            }
         }
     }
 
@@ -95,8 +124,13 @@ public final class KafkaConsumer: Sendable {
     /// Commits these offsets (each the next offset to read) and waits for the broker's answer,
     /// at most `timeout`.
     public func commit(_ offsets: [TopicPartition: Int64], timeout: Duration = .seconds(10)) async throws(KafkaError) {
+        try await commit(offsets.mapValues { CommitPoint(offset: $0) }, timeout: timeout)
+    }
+
+    /// Commits these positions with their metadata and waits for the broker's answer, at most `timeout`.
+    public func commit(_ points: [TopicPartition: CommitPoint], timeout: Duration = .seconds(10)) async throws(KafkaError) {
         let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.commit(offsets, timeoutMilliseconds: milliseconds) }
+        try await client.blocking { [client] () throws(KafkaError) in try client.commit(points, timeoutMilliseconds: milliseconds) }
     }
 
     /// Commits every stored offset now, waiting at most `timeout`.
@@ -109,6 +143,13 @@ public final class KafkaConsumer: Sendable {
     public func committedOffsets(
         for partitions: [TopicPartition], timeout: Duration = .seconds(10)
     ) async throws(KafkaError) -> [TopicPartition: Int64?] {
+        try await committedPoints(for: partitions, timeout: timeout).mapValues { $0?.offset }
+    }
+
+    /// The group's committed positions with their metadata; nil where the group has committed none.
+    public func committedPoints(
+        for partitions: [TopicPartition], timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: CommitPoint?] {
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await client.blocking { [client] () throws(KafkaError) in
             try client.committed(partitions, timeoutMilliseconds: milliseconds)
@@ -135,11 +176,4 @@ public final class KafkaConsumer: Sendable {
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) { try client.pause(partitions) }
 
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) { try client.resume(partitions) }
-}
-
-/// Sleeps without observing cancellation, so a cancelled consumer still paces its close loop.
-func sleepIgnoringCancellation(milliseconds: Int) async {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { continuation.resume() }
-    }
 }

@@ -21,6 +21,8 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let purgedFromQueue = Code(rawValue: -152)
         public static let purgedInFlight = Code(rawValue: -151)
         public static let fatal = Code(rawValue: -150)
+        /// Not a librdkafka code: the waiting task was cancelled.
+        public static let cancelled = Code(rawValue: -100_000)
         public static let unknownTopicOrPartition = Code(rawValue: 3)
         public static let messageTooLarge = Code(rawValue: 10)
         public static let notLeaderForPartition = Code(rawValue: 6)
@@ -47,6 +49,9 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// The waiting task was cancelled; the operation's result is unknown.
+    public static let cancelled = KafkaError(code: .cancelled, message: "cancelled", isRetriable: true)
 
     /// A configuration property librdkafka refused; names every refused property.
     static func invalidConfiguration(_ problems: [String]) -> KafkaError {

@@ -1,40 +1,64 @@
+import Waiting
+
 /// A partition assigned to this consumer, handed to the partition handler of `KafkaConsumer.run`.
 ///
-/// `messages` ends when the partition is revoked (or the consumer shuts down): that is the signal to
-/// stop taking new records, finish in-flight work and commit. The partition is released to the group
-/// only after the handler returns.
+/// The partition ends when it is revoked or the consumer shuts down: that is the signal to stop
+/// taking new records, finish in-flight work and commit. It is released to the group only after the
+/// handler returns. A *lost* partition (the session timed out; another member may own it already)
+/// ends too, with `isLost` set: then cancel at once and commit nothing.
+///
+/// Two ways to read it, one per handler: `messages`, an `AsyncSequence`; or `take` + `wakeup`, for a
+/// handler that waits on several things at once (records, its own child tasks, timers).
 public struct KafkaPartition: Sendable {
-    public let topicPartition: TopicPartition
-    public let messages: KafkaPartitionMessages
+    let lease: PartitionLease
+
+    public var topicPartition: TopicPartition { lease.topicPartition }
+
+    /// Signalled when records arrive and when the partition ends; the handler may signal it too
+    /// (its own child tasks finishing), so it waits on one thing.
+    public var wakeup: Wakeup { lease.queue.wakeup }
+
+    /// Revoked, lost or shutting down: take no more records.
+    public var isEnded: Bool { lease.isEnded }
+
+    /// Ended because the group considers this member gone: do not commit.
+    public var isLost: Bool { lease.isLost }
+
+    /// Up to `limit` records in offset order, without waiting; none once the partition ended.
+    public func take(limit: Int) -> [KafkaMessage] {
+        guard !isEnded, limit > 0 else { return [] }
+        return lease.queue.take(limit: limit)
+    }
+
+    /// The records in offset order, pulled on demand: a handler that does not pull leaves them in
+    /// librdkafka's bounded prefetch queue, which then stops fetching.
+    public var messages: KafkaPartitionMessages { KafkaPartitionMessages(partition: self) }
 }
 
-/// The records of one partition, in offset order, pulled on demand: a handler that does not pull
-/// leaves them in librdkafka's bounded prefetch queue, which then stops fetching.
 public struct KafkaPartitionMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaMessage
-    let queue: RDKafkaPartitionQueue
+    let partition: KafkaPartition
 
-    public func makeAsyncIterator() -> Iterator { Iterator(queue: queue) }
+    public func makeAsyncIterator() -> Iterator { Iterator(partition: partition) }
 
     public struct Iterator: AsyncIteratorProtocol {
-        let queue: RDKafkaPartitionQueue
+        let partition: KafkaPartition
         private var buffer: [KafkaMessage] = []
         private var index = 0
 
-        init(queue: RDKafkaPartitionQueue) { self.queue = queue }
+        init(partition: KafkaPartition) { self.partition = partition }
 
         public mutating func next() async -> KafkaMessage? {
             while true {
                 // Revocation ends the sequence at once: records not yet handed out go to the next owner.
-                if queue.wakeup.isClosed || Task.isCancelled { return nil }
+                if partition.isEnded || Task.isCancelled { return nil }
                 if index < buffer.count {
                     defer { index += 1 }
                     return buffer[index]
                 }
-                queue.wakeup.reset()
-                buffer = queue.take(limit: 256)
+                buffer = partition.take(limit: 256)
                 index = 0
-                if buffer.isEmpty { await queue.wakeup.wait() }
+                if buffer.isEmpty { await partition.wakeup.wait() }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// An idempotent producer (`acks=all`): `send` returns when the brokers have acknowledged the record.
 public final class KafkaProducer: Sendable {
@@ -6,25 +7,33 @@ public final class KafkaProducer: Sendable {
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "wxpush.kafka.producer")) throws(KafkaError) {
         client = try RDKafkaClient(
-            role: .producer, properties: configuration.producerProperties(), logger: logger,
+            role: .producer, properties: configuration.producerProperties(), logger: logger, pollsOnOwnThread: true,
             configure: RDKafkaClient.enableDeliveryReports
         )
-        client.startPollThread()
     }
 
-    /// Produces a record and waits for its delivery report. A full local queue is waited out, not thrown.
+    /// Produces a record and waits for its delivery report. A full local queue is waited out, not
+    /// thrown. Cancellation ends the wait at once with `cancelled`: the record may still be delivered
+    /// (its report is then dropped), so a caller that cancels treats it as not acknowledged.
     @discardableResult
     public func send(_ record: KafkaRecord) async throws(KafkaError) -> KafkaDeliveryReport {
         while true {
-            let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
-                do throws(KafkaError) {
-                    try client.produce(record, callback: KafkaDeliveryHandler { continuation.resume(returning: $0) })
-                } catch {
-                    // Not enqueued: the callback was released unused, so this is the only resume.
-                    continuation.resume(returning: .failure(error))
+            let waiter = DeliveryWaiter()
+            let result: Result<KafkaDeliveryReport, KafkaError> = await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    waiter.install(continuation)
+                    do throws(KafkaError) {
+                        try client.produce(record, callback: KafkaDeliveryHandler { waiter.complete($0) })
+                    } catch {
+                        waiter.complete(.failure(error))
+                    }
                 }
+            } onCancel: {
+                waiter.complete(.failure(.cancelled))
             }
             if case .failure(let error) = result, error.code == .queueFull, !Task.isCancelled {
+                // The local queue (`queue.buffering.max.messages`, a million by default) is full:
+                // librdkafka offers no wake-up for room, so look again shortly.
                 try? await Task.sleep(for: .milliseconds(2))
                 continue
             }
@@ -56,6 +65,10 @@ public final class KafkaProducer: Sendable {
         try await client.blocking { [client] () throws(KafkaError) in try client.flush(timeoutMilliseconds: milliseconds) }
     }
 
+    /// Set once the producer hit a fatal error (idempotence broken): every later send fails, so the
+    /// application must stop and restart.
+    public var fatalError: KafkaError? { client.fatalError }
+
     /// Records still waiting for a delivery report.
     public var outstanding: Int { client.outstanding }
 }
@@ -64,5 +77,44 @@ extension Duration {
     var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// One delivery report or one cancellation, whichever comes first, resumes the waiting `send`.
+private final class DeliveryWaiter: Sendable {
+    private enum State {
+        case waiting
+        case installed(CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>)
+        case completed(Result<KafkaDeliveryReport, KafkaError>)
+        case resumed
+    }
+    private let state = Mutex(State.waiting)
+
+    func install(_ continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>) {
+        let early: Result<KafkaDeliveryReport, KafkaError>? = state.withLock { state in
+            if case .completed(let result) = state {
+                state = .resumed
+                return result
+            }
+            state = .installed(continuation)
+            return nil
+        }
+        if let early { continuation.resume(returning: early) }
+    }
+
+    func complete(_ result: Result<KafkaDeliveryReport, KafkaError>) {
+        let continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>? = state.withLock { state in
+            switch state {
+            case .waiting:
+                state = .completed(result)
+                return nil
+            case .installed(let continuation):
+                state = .resumed
+                return continuation
+            case .completed, .resumed:
+                return nil
+            }
+        }
+        continuation?.resume(returning: result)
     }
 }

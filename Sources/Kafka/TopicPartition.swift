@@ -20,3 +20,15 @@ public struct Watermarks: Hashable, Sendable {
     public let low: Int64
     public let high: Int64
 }
+
+/// A committed position: the next offset to read, and what the committer attached to it (wxpush
+/// carries the offsets already done above it, so the next owner skips them).
+public struct CommitPoint: Hashable, Sendable {
+    public var offset: Int64
+    public var metadata: [UInt8]
+
+    public init(offset: Int64, metadata: [UInt8] = []) {
+        self.offset = offset
+        self.metadata = metadata
+    }
+}

@@ -1,19 +1,22 @@
 import Synchronization
 
-/// A clock that moves only when a test calls `advance(by:)`, so token timing is tested without sleeping.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var sinceStart: Duration
+/// A clock that moves only when a test calls `advance(by:)`, so timing (token refresh, retry
+/// deadlines) is tested without sleeping.
+public final class ManualClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
+        public var sinceStart: Duration
 
-        func advanced(by duration: Duration) -> Instant {
+        public init(sinceStart: Duration) { self.sinceStart = sinceStart }
+
+        public func advanced(by duration: Duration) -> Instant {
             Instant(sinceStart: sinceStart + duration)
         }
 
-        func duration(to other: Instant) -> Duration {
+        public func duration(to other: Instant) -> Duration {
             other.sinceStart - sinceStart
         }
 
-        static func < (lhs: Instant, rhs: Instant) -> Bool {
+        public static func < (lhs: Instant, rhs: Instant) -> Bool {
             lhs.sinceStart < rhs.sinceStart
         }
     }
@@ -25,14 +28,16 @@ final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    var now: Instant {
+    public init() {}
+
+    public var now: Instant {
         state.withLock { $0.now }
     }
 
-    var minimumResolution: Duration { .nanoseconds(1) }
+    public var minimumResolution: Duration { .nanoseconds(1) }
 
     /// Returns once the clock has been advanced to `deadline` (cancellation is not observed).
-    func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         await withCheckedContinuation { continuation in
             let due = state.withLock { state -> Bool in
                 guard state.now < deadline else { return true }
@@ -45,7 +50,7 @@ final class ManualClock: Clock, Sendable {
         }
     }
 
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let woken = state.withLock { state in
             state.now = state.now.advanced(by: duration)
             let now = state.now

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import Waiting
 import WeChat
 
 @Suite("TokenCache")

@@ -1,4 +1,5 @@
 import CRdKafka
+import Waiting
 
 /// What the consumer's main queue tells the application.
 enum RDKafkaConsumerEvent {
@@ -43,6 +44,16 @@ extension RDKafkaClient {
     var consumerQueue: OpaquePointer { rd_kafka_queue_get_consumer(handle)! }
 
     func releaseQueue(_ queue: OpaquePointer) { rd_kafka_queue_destroy(queue) }
+
+    /// Signals `wakeup` whenever an event lands on the (previously empty) queue. `wakeup` must
+    /// outlive the callback: call `disableWakeup` before it may go.
+    func enableWakeup(of queue: OpaquePointer, _ wakeup: Wakeup) {
+        rd_kafka_queue_cb_event_enable(queue, rdkafkaConsumerQueueCallback, Unmanaged.passUnretained(wakeup).toOpaque())
+    }
+
+    /// Once this returns no callback runs or will run (librdkafka takes the queue's lock, which it
+    /// holds while calling the callback).
+    func disableWakeup(of queue: OpaquePointer) { rd_kafka_queue_cb_event_enable(queue, nil, nil) }
 
     /// librdkafka answers NULL while no protocol is in force (e.g. as the consumer closes); then the
     /// configured assignment strategy decides.
@@ -92,11 +103,11 @@ extension RDKafkaClient {
     /// Blocking, at most `timeoutMilliseconds`: commits the given offsets, or every stored offset
     /// when `offsets` is nil. The reply comes on a private queue, so a coordinator that does not
     /// answer (a rebalance in progress) cannot hold the caller longer than the timeout.
-    func commit(_ offsets: [TopicPartition: Int64]?, timeoutMilliseconds: Int32) throws(KafkaError) {
+    func commit(_ offsets: [TopicPartition: CommitPoint]?, timeoutMilliseconds: Int32) throws(KafkaError) {
         let replies = rd_kafka_queue_new(handle)!
         defer { rd_kafka_queue_destroy(replies) }
         if let offsets {
-            try RDKafkaTopicPartitionList.with(offsets.map { ($0.key, offset: $0.value) }) { list throws(KafkaError) in
+            try RDKafkaTopicPartitionList.with(offsets.map { ($0.key, $0.value) }) { list throws(KafkaError) in
                 try RDKafkaErrors.check(rd_kafka_commit_queue(handle, list, replies, nil, nil), "commit")
             }
         } else {
@@ -116,12 +127,12 @@ extension RDKafkaClient {
         }
     }
 
-    /// Blocking: the group's committed offsets (nil where none is committed).
-    func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32) throws(KafkaError) -> [TopicPartition: Int64?] {
+    /// Blocking: the group's committed offsets and their metadata (nil where none is committed).
+    func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32) throws(KafkaError) -> [TopicPartition: CommitPoint?] {
         try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
             try RDKafkaErrors.check(rd_kafka_committed(handle, list, timeoutMilliseconds), "committed offsets")
-            var result: [TopicPartition: Int64?] = [:]
-            for (tp, offset, _) in RDKafkaTopicPartitionList.read(list) { result[tp] = offset >= 0 ? offset : nil }
+            var result: [TopicPartition: CommitPoint?] = [:]
+            for (tp, point, _) in RDKafkaTopicPartitionList.readWithMetadata(list) { result[tp] = point.offset >= 0 ? point : nil }
             return result
         }
     }
@@ -155,4 +166,11 @@ extension RDKafkaClient {
     }
 
     var isConsumerClosed: Bool { rd_kafka_consumer_closed(handle) != 0 }
+}
+
+/// Called by librdkafka (any internal thread) when the consumer queue turns non-empty; only wakes the loop.
+private let rdkafkaConsumerQueueCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = {
+    _, opaque in
+    guard let opaque else { return }
+    Unmanaged<Wakeup>.fromOpaque(opaque).takeUnretainedValue().signal()
 }

@@ -46,10 +46,12 @@ extension RDKafkaClient {
         try RDKafkaErrors.check(rd_kafka_flush(handle, timeoutMilliseconds), "flush")
     }
 
-    /// Fails every record still queued or in flight (their callbacks report `purged…`).
-    func purgeAll() {
-        _ = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
-        rd_kafka_poll(handle, 0)
+    /// The error that made this producer unusable (an idempotence or transaction invariant broke), if any.
+    var fatalError: KafkaError? {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let err = rd_kafka_fatal_error(handle, &errstr, errstr.count)
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(code: .init(rawValue: err.rawValue), message: String(nulTerminated: errstr), isFatal: true)
     }
 
     /// Messages still waiting for a delivery report.

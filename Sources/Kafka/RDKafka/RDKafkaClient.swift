@@ -6,8 +6,9 @@ import Synchronization
 
 /// Owns one `rd_kafka_t` and what its C callbacks need.
 ///
-/// `@unchecked Sendable`: librdkafka documents `rd_kafka_t` as thread-safe; the pointer is set once in
-/// `init` and destroyed once in `deinit`, after the poll thread (if any) has stopped.
+/// `@unchecked Sendable`: librdkafka documents `rd_kafka_t` as thread-safe; every stored property is a
+/// `let` set in `init` (the poll thread too), and the handle is destroyed once, after the poll thread
+/// (if any) has stopped — never on that thread itself (see `deinit`).
 final class RDKafkaClient: @unchecked Sendable {
     enum Role { case producer, consumer }
 
@@ -19,7 +20,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Runs librdkafka calls that block (commit, flush, committed offsets, assign): never the cooperative pool.
     let blockingQueue: DispatchQueue
     private let context: Unmanaged<CallbackContext>
-    private var pollThread: RDKafkaPollThread?
+    private let pollThread: RDKafkaPollThread?
     /// Producer topic handles by name, created on first use, destroyed before the client.
     private let topics = Mutex<[String: UInt]>([:])
 
@@ -30,7 +31,7 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     init(
-        role: Role, properties: [String: String], logger: Logger,
+        role: Role, properties: [String: String], logger: Logger, pollsOnOwnThread: Bool = false,
         configure: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) {
         let conf = try Self.makeConf(properties)
@@ -53,20 +54,42 @@ final class RDKafkaClient: @unchecked Sendable {
         self.context = context
         self.logger = logger
         self.blockingQueue = DispatchQueue(label: "wxpush.kafka.blocking", attributes: .concurrent)
-    }
-
-    /// Serves callbacks (delivery reports, logs, errors) on a dedicated thread until deinit.
-    func startPollThread() {
-        pollThread = RDKafkaPollThread(handle: handle)
+        // Serves callbacks (delivery reports, logs, errors) on a dedicated thread until deinit.
+        self.pollThread = pollsOnOwnThread ? RDKafkaPollThread(handle: handle) : nil
     }
 
     deinit {
-        pollThread?.stop()
-        // Fail whatever is still outstanding so every delivery callback runs exactly once.
-        if role == .producer { purgeAll() }
-        for bits in topics.withLock({ Array($0.values) }) { rd_kafka_topic_destroy(OpaquePointer(bitPattern: bits)) }
-        rd_kafka_destroy(handle)
-        context.release()
+        let teardown = Teardown(
+            handle: handle, purge: role == .producer, pollThread: pollThread, context: context,
+            topics: topics.withLock { Array($0.values) })
+        // The last reference can go inside a delivery callback, on the poll thread: waiting there for
+        // that thread, or destroying the handle from inside its own rd_kafka_poll, would deadlock.
+        if pollThread?.isCurrentThread == true {
+            DispatchQueue.global().async { teardown.run() }
+        } else {
+            teardown.run()
+        }
+    }
+
+    /// What `deinit` releases, in order: poll thread stopped, outstanding deliveries failed (each
+    /// callback runs exactly once), topic handles, the client, then the callbacks' context.
+    private struct Teardown: @unchecked Sendable {  // Runs once, on one thread, after the client is gone.
+        let handle: OpaquePointer
+        let purge: Bool
+        let pollThread: RDKafkaPollThread?
+        let context: Unmanaged<CallbackContext>
+        let topics: [UInt]
+
+        func run() {
+            pollThread?.stop()
+            if purge {
+                _ = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+                rd_kafka_poll(handle, 0)
+            }
+            for bits in topics { rd_kafka_topic_destroy(OpaquePointer(bitPattern: bits)) }
+            rd_kafka_destroy(handle)
+            context.release()
+        }
     }
 
     /// Runs a blocking librdkafka call off the cooperative thread pool.
@@ -121,16 +144,21 @@ final class RDKafkaClient: @unchecked Sendable {
 private final class RDKafkaPollThread: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
+    /// The thread's identity, set once when it starts (before it serves any callback).
+    private let threadID = Mutex<pthread_t?>(nil)
 
     init(handle: OpaquePointer) {
         // The thread captures the handle and this object, never the client, so the client's deinit can stop it.
         let handleBits = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))
         Thread { [self] in
+            threadID.withLock { $0 = pthread_self() }
             let handle = OpaquePointer(bitPattern: handleBits)!
             while !stopped.load(ordering: .acquiring) { rd_kafka_poll(handle, 50) }
             done.signal()
         }.start()
     }
+
+    var isCurrentThread: Bool { threadID.withLock { $0.map { pthread_equal($0, pthread_self()) != 0 } ?? false } }
 
     func stop() {
         stopped.store(true, ordering: .releasing)

@@ -3,7 +3,8 @@ import CRdKafka
 /// Turns librdkafka's error codes and error objects into `KafkaError`.
 enum RDKafkaErrors {
     static func name(of code: KafkaError.Code) -> String {
-        String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code.rawValue)))
+        if code == .cancelled { return "CANCELLED" }
+        return String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code.rawValue)))
     }
 
     static func error(_ err: rd_kafka_resp_err_t, _ context: String? = nil) -> KafkaError {

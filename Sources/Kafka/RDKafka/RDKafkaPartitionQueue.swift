@@ -1,10 +1,11 @@
 import CRdKafka
+import Waiting
 
 /// One assigned partition's own fetch queue, detached from the consumer queue, that wakes its reader
 /// through a librdkafka queue callback instead of a blocking poll.
 ///
 /// `@unchecked Sendable`: librdkafka queues are thread-safe; the pointers are fixed at init and
-/// released once in deinit; messages are read by one task at a time (the partition's iterator).
+/// released once in deinit; messages are read by one task at a time (the partition's handler).
 final class RDKafkaPartitionQueue: @unchecked Sendable {
     let topicPartition: TopicPartition
     let wakeup = Wakeup()
@@ -23,6 +24,8 @@ final class RDKafkaPartitionQueue: @unchecked Sendable {
     }
 
     deinit {
+        // Disabling takes the queue's lock (rkq_lock), which librdkafka also holds while it calls
+        // the callback: once this returns no callback is running or will run, so the wake-up may go.
         rd_kafka_queue_cb_event_enable(queue, nil, nil)
         rd_kafka_queue_destroy(queue)
         wakeupReference.release()
