@@ -28,7 +28,12 @@ public struct DispatcherAssembly: Sendable {
         let consumer: KafkaConsumer
         do {
             producer = try KafkaProducer(configuration: kafka, logger: logger)
-            consumer = try KafkaConsumer(configuration: kafka, groupID: settings.groupID, topics: [settings.requestsTopic], logger: logger)
+            // Each partition commits its own progress with metadata (`CommitMetadata`); an auto-commit
+            // would overwrite that metadata.
+            var consumerConfiguration = kafka
+            consumerConfiguration.properties["enable.auto.commit"] = "false"
+            consumer = try KafkaConsumer(
+                configuration: consumerConfiguration, groupID: settings.groupID, topics: [settings.requestsTopic], logger: logger)
         } catch {
             try? httpClient.syncShutdown()
             throw error
@@ -40,7 +45,7 @@ public struct DispatcherAssembly: Sendable {
         service = DispatcherService(
             consumer: consumer,
             publisher: OutcomePublisher(producer: producer, resultsTopic: settings.resultsTopic, deadLetterTopic: settings.deadLetterTopic),
-            processor: EventProcessor(rules: rules, sender: wechat, retry: settings.retry),
+            processor: EventProcessor(rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock()),
             settings: settings, stats: stats, logger: logger
         )
     }

@@ -3,18 +3,20 @@ import Logging
 import ServiceLifecycle
 
 /// The dispatcher as a service: a group consumer whose every assigned partition runs a
-/// `PartitionWorker`. Graceful shutdown revokes every partition through its worker (drain,
-/// publish, commit), leaves the group, then flushes the outcome producer.
+/// `PartitionWorker`. Graceful shutdown ends every partition through its worker (drain, publish,
+/// commit) while the consumer is still a group member, then leaves the group and flushes the
+/// outcome producer. Cancellation (a second signal) cancels in-flight work at once.
 public struct DispatcherService: Service {
     let consumer: KafkaConsumer
     let publisher: OutcomePublisher
-    let processor: EventProcessor
+    let processor: EventProcessor<ContinuousClock>
     let settings: DispatcherSettings
     public let stats: DispatchStats
+    let health: DispatcherHealth
     let logger: Logger
 
     public init(
-        consumer: KafkaConsumer, publisher: OutcomePublisher, processor: EventProcessor,
+        consumer: KafkaConsumer, publisher: OutcomePublisher, processor: EventProcessor<ContinuousClock>,
         settings: DispatcherSettings, stats: DispatchStats = DispatchStats(), logger: Logger
     ) {
         self.consumer = consumer
@@ -22,6 +24,7 @@ public struct DispatcherService: Service {
         self.processor = processor
         self.settings = settings
         self.stats = stats
+        self.health = DispatcherHealth(logger: logger) { [consumer] in consumer.triggerGracefulShutdown() }
         self.logger = logger
     }
 
@@ -30,13 +33,25 @@ public struct DispatcherService: Service {
             try await consumer.run { partition in
                 await PartitionWorker(
                     partition: partition, consumer: consumer, processor: processor, publisher: publisher,
-                    settings: settings, stats: stats, logger: logger
+                    settings: settings, stats: stats, health: health, logger: logger
                 ).run()
             }
         } onGracefulShutdown: {
             consumer.triggerGracefulShutdown()
         }
-        try await publisher.producer.flush()
+        if let fatal = health.fatalError { throw DispatcherError.producerFailed(fatal) }
+        // Outcomes are all acknowledged by now (or abandoned to redelivery): this is only a bound.
+        if !Task.isCancelled { try? await publisher.producer.flush(timeout: .seconds(5)) }
         logger.info("dispatcher stopped")
+    }
+}
+
+public enum DispatcherError: Error, CustomStringConvertible {
+    case producerFailed(KafkaError)
+
+    public var description: String {
+        switch self {
+        case .producerFailed(let error): "the outcome producer failed fatally: \(error); restart wxpush"
+        }
     }
 }

@@ -33,4 +33,13 @@ public enum ErrorAction: Sendable, Equatable {
         default: .terminal
         }
     }
+
+    /// Terminal errcodes that are about this one recipient: a bad or unfollowed openid, a refusal,
+    /// bad data. Every other terminal errcode (a bad template id, an API not authorised, the IP
+    /// whitelist, one this table does not know) is the operator's to fix, and worth a DLQ copy.
+    public static let recipientErrcodes: Set<Int> = [40003, 43004, 43101, 47003]
+
+    public static func needsOperator(errcode: Int) -> Bool {
+        classify(errcode: errcode) == .terminal && !recipientErrcodes.contains(errcode)
+    }
 }

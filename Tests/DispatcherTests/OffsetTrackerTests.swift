@@ -75,3 +75,18 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("OffsetTracker: a log that moves backwards")
+struct OffsetTrackerResetTests {
+    @Test("an offset at or below the last one starts the tracker over instead of trapping")
+    func backwards() {
+        var tracker = OffsetTracker()
+        let first = tracker.received(10)
+        #expect(first)
+        #expect(tracker.completed(10) == 11)
+        let inOrder = tracker.received(3)
+        #expect(!inOrder)
+        #expect(tracker.committable == nil)
+        #expect(tracker.completed(3) == 4)
+    }
+}

@@ -48,6 +48,38 @@ public struct Outcome: Sendable, Equatable {
         self.needsDeadLetter = needsDeadLetter
     }
 
+    /// Longest id kept in an outcome (and its key); longest free text (reason, errmsg).
+    public static let idLimit = 1_024
+    public static let textLimit = 2_048
+
+    /// The outcome with every free-text field cut to its limit (ending with "…"), so an outcome
+    /// record always fits in a Kafka message, whatever the request carried.
+    public func capped() -> Outcome {
+        var copy = self
+        copy.id = Self.cap(id, Self.idLimit)
+        copy.app = app.map { Self.cap($0, 256) }
+        copy.to = to.map { Self.cap($0, 256) }
+        copy.type = type.map { Self.cap($0, 256) }
+        copy.templateID = templateID.map { Self.cap($0, 256) }
+        copy.errmsg = errmsg.map { Self.cap($0, Self.textLimit) }
+        copy.reason = reason.map { Self.cap($0, Self.textLimit) }
+        return copy
+    }
+
+    /// `text` cut to at most `limit` UTF-8 bytes on a character boundary, marked with "…".
+    public static func cap(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var kept = ""
+        var bytes = 0
+        for character in text {
+            let size = character.utf8.count
+            guard bytes + size <= limit - 3 else { break }
+            kept.append(character)
+            bytes += size
+        }
+        return kept + "…"
+    }
+
     /// The wire form: every contract field present, `null` included, keys in a fixed order.
     public func json() -> [UInt8] {
         var out = JSONWriter()

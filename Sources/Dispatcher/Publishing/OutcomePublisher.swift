@@ -1,44 +1,130 @@
 import Kafka
+import Logging
 
 /// Writes outcomes to the results topic (keyed by request id) and DLQ copies of the original bytes,
 /// returning only after the brokers acknowledged both: only then may the input offset be committed.
+///
+/// It never gives up on its own: retriable errors are retried with backoff until the caller is
+/// cancelled (drain deadline, second signal); a record the brokers refuse as too large is replaced
+/// by one that fits. Only a fatal producer error (idempotence broken) ends it, and the caller stops.
 public struct OutcomePublisher: Sendable {
     public let producer: KafkaProducer
     public let resultsTopic: String
     public let deadLetterTopic: String
+    /// The largest record to send (librdkafka's `message.max.bytes` is 1,000,000 by default, and
+    /// brokers often have less): a bigger DLQ copy becomes a reference copy.
+    public let maxRecordBytes: Int
+    let backoff: PublishBackoff
 
-    public init(producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String) {
+    public enum Result: Sendable, Equatable {
+        case acknowledged
+        case cancelled
+        case fatal(KafkaError)
+    }
+
+    public init(
+        producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, maxRecordBytes: Int = 900_000,
+        backoff: PublishBackoff = PublishBackoff()
+    ) {
         self.producer = producer
         self.resultsTopic = resultsTopic
         self.deadLetterTopic = deadLetterTopic
+        self.maxRecordBytes = maxRecordBytes
+        self.backoff = backoff
     }
 
-    public func publish(_ outcome: Outcome, original: KafkaMessage) async throws(KafkaError) {
-        let result = KafkaRecord(topic: resultsTopic, key: Array(outcome.id.utf8), value: outcome.json())
-        guard outcome.needsDeadLetter else {
-            try await producer.send(result)
-            return
+    public func publish(_ outcome: Outcome, original: KafkaMessage, logger: Logger) async -> Result {
+        var pending = [resultRecord(outcome)]
+        if outcome.needsDeadLetter { pending.append(deadLetterRecord(outcome, original: original, limit: maxRecordBytes)) }
+        var attempt = 0
+        while true {
+            let failures = await sendAll(pending)
+            if failures.isEmpty { return .acknowledged }
+            if Task.isCancelled { return .cancelled }
+            if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error { return .fatal(fatal) }
+            attempt += 1
+            pending = failures.map { failure in
+                guard failure.error.code == .messageTooLarge else { return failure.record }
+                // The brokers' limit is below ours: send the reference copy at a size any broker takes.
+                return failure.record.topic == deadLetterTopic
+                    ? deadLetterRecord(outcome, original: original, limit: PublishBackoff.safeRecordBytes) : failure.record
+            }
+            logger.warning(
+                "outcome not acknowledged; retrying",
+                metadata: [
+                    "id": "\(LogText.id(outcome.id))", "attempt": "\(attempt)", "error": "\(failures[0].error)",
+                ])
+            do { try await Task.sleep(for: backoff.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))) } catch {
+                return .cancelled
+            }
         }
-        let deadLetter = KafkaRecord(
-            topic: deadLetterTopic, key: original.key, value: original.value,
-            headers: original.headers + [
-                KafkaHeader(name: "wxpush-error", string: outcome.reason ?? outcome.status.rawValue),
+    }
+
+    private func resultRecord(_ outcome: Outcome) -> KafkaRecord {
+        let capped = outcome.capped()
+        return KafkaRecord(topic: resultsTopic, key: Array(capped.id.utf8), value: capped.json())
+    }
+
+    /// The original key and bytes with the three headers; when that would not fit in `limit`, a
+    /// reference copy instead: the first bytes, the original size, and `wxpush-truncated` saying so.
+    func deadLetterRecord(_ outcome: Outcome, original: KafkaMessage, limit: Int) -> KafkaRecord {
+        var headers =
+            original.headers + [
+                KafkaHeader(name: "wxpush-error", string: Outcome.cap(outcome.reason ?? outcome.status.rawValue, Outcome.textLimit)),
                 KafkaHeader(name: "wxpush-attempts", string: String(outcome.attempts)),
                 KafkaHeader(name: "wxpush-source", string: "\(original.topic)/\(original.partition)/\(original.offset)"),
             ]
-        )
-        async let resultDelivered = sendResult(producer, result)
-        let deadLetterDelivered = await sendResult(producer, deadLetter)
-        try await resultDelivered.get()
-        try deadLetterDelivered.get()
+        let size =
+            original.value.count + (original.key?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+        guard size + 512 > limit else {
+            return KafkaRecord(topic: deadLetterTopic, key: original.key, value: original.value, headers: headers)
+        }
+        headers = headers.filter { $0.name.hasPrefix("wxpush-") }
+        headers.append(
+            KafkaHeader(
+                name: "wxpush-truncated",
+                string:
+                    "reference copy: the original (\(size) bytes with key and headers) exceeds \(limit) bytes; value keeps its first bytes, original headers dropped"
+            ))
+        let keep = max(0, min(original.value.count, limit / 2))
+        return KafkaRecord(
+            topic: deadLetterTopic, key: original.key.map { Array($0.prefix(Outcome.idLimit)) }, value: Array(original.value.prefix(keep)),
+            headers: headers)
     }
 
-    private func sendResult(_ producer: KafkaProducer, _ record: KafkaRecord) async -> Result<Void, KafkaError> {
-        do throws(KafkaError) {
-            try await producer.send(record)
-            return .success(())
-        } catch {
-            return .failure(error)
+    private func sendAll(_ records: [KafkaRecord]) async -> [(record: KafkaRecord, error: KafkaError)] {
+        await withTaskGroup(of: (KafkaRecord, KafkaError)?.self) { group in
+            for record in records {
+                group.addTask {
+                    do throws(KafkaError) {
+                        try await producer.send(record)
+                        return nil
+                    } catch {
+                        return (record, error)
+                    }
+                }
+            }
+            var failures: [(record: KafkaRecord, error: KafkaError)] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
         }
+    }
+}
+
+/// How long to wait before publishing again: exponential with full jitter, capped.
+public struct PublishBackoff: Sendable, Equatable {
+    public var initial: Duration
+    public var maximum: Duration
+    /// A record size every broker accepts (the reference copy's size after MSG_SIZE_TOO_LARGE).
+    static let safeRecordBytes = 64 * 1024
+
+    public init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    public func delay(afterAttempt attempt: Int, random: Double) -> Duration {
+        let ceiling = min(initial * (1 << min(max(attempt - 1, 0), 20)), maximum)
+        return max(.milliseconds(10), ceiling * max(0, min(random, 1)))
     }
 }

@@ -10,10 +10,18 @@ public struct OffsetTracker: Sendable, Equatable {
 
     public init() {}
 
-    /// Records are received in offset order.
-    public mutating func received(_ offset: Int64) {
-        precondition(pending.last.map { $0.offset < offset } ?? true, "offsets must be received in order")
+    /// Records are received in offset order. An offset at or below the last one received means the
+    /// log moved backwards (truncated, or the topic was recreated): the tracker starts over from it
+    /// and returns false, so the caller can warn. Nothing traps.
+    @discardableResult
+    public mutating func received(_ offset: Int64) -> Bool {
+        if let last = pending.last?.offset ?? committable.map({ $0 - 1 }), offset <= last {
+            self = OffsetTracker()
+            pending.append((offset, false))
+            return false
+        }
         pending.append((offset, false))
+        return true
     }
 
     /// Marks a record done; returns the new commit point when it moved.
@@ -32,6 +40,10 @@ public struct OffsetTracker: Sendable, Equatable {
 
     /// Records received and not yet done.
     public var inFlight: Int { pending.count { !$0.done } }
+
+    /// Offsets done above the commit point (they wait for a lower one): carried with the commit so
+    /// the next owner of the partition skips them instead of sending them again.
+    public var doneAboveCommitPoint: [Int64] { pending.filter(\.done).map(\.offset) }
 
     private func index(of offset: Int64) -> Int? {
         var low = 0

@@ -2,28 +2,55 @@ import Foundation
 import Kafka
 import WeChat
 
-/// Turns one consumed record into its final outcome: decode, check expiry, render, send with retries.
-/// Returns nil only when cancelled mid-way (the record is then redelivered; `client_msg_id` keeps
-/// WeChat from sending it twice).
-public struct EventProcessor: Sendable {
+/// Turns one consumed record into its final outcome, in two steps the partition scheduler drives:
+/// `prepare` (decode ▸ account ▸ rules: a send to make, or the outcome at once) and `attempt`
+/// (expiry ▸ one send ▸ classification: the outcome, or when to try again). Waiting between
+/// attempts is the scheduler's business, so a backing-off record holds no send slot.
+///
+/// `clock` measures the retry deadline; `now` is the wall clock of `expires_at` and the outcome's
+/// timestamps. Both are injected, so tests run on a manual clock.
+public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let rules: RuleBook
     let sender: any MessageSender
     let retry: RetryPolicy
+    let clock: C
     let now: @Sendable () -> Date
     let random: @Sendable () -> Double
 
     public init(
-        rules: RuleBook, sender: any MessageSender, retry: RetryPolicy,
+        rules: RuleBook, sender: any MessageSender, retry: RetryPolicy, clock: C,
         now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.rules = rules
         self.sender = sender
         self.retry = retry
+        self.clock = clock
         self.now = now
         self.random = random
     }
 
-    public func process(_ record: KafkaMessage) async -> Outcome? {
+    /// A request that passed the checks and waits for (another) attempt.
+    public struct PendingSend: Sendable {
+        public let message: OutgoingMessage
+        public let event: RequestEvent
+        public fileprivate(set) var outcome: Outcome
+        fileprivate var firstAttempt: C.Instant?
+    }
+
+    public enum Preparation: Sendable {
+        case send(PendingSend)
+        case finished(Outcome)
+    }
+
+    public enum AttemptResult: Sendable {
+        case finished(Outcome)
+        /// Try again at this instant (backoff, or the next minute for 45011).
+        case retry(PendingSend, at: C.Instant)
+        /// Cancelled before an answer: the record is redelivered (`client_msg_id` makes that safe).
+        case cancelled
+    }
+
+    public func prepare(_ record: KafkaMessage) -> Preparation {
         let receivedAt = now()
         var outcome = Outcome(
             id: "\(record.topic)/\(record.partition)/\(record.offset)", status: .rejected, attempts: 0,
@@ -34,7 +61,7 @@ public struct EventProcessor: Sendable {
         switch RequestEvent.decode(record.value) {
         case .failure(let invalid):
             outcome.id = invalid.id ?? outcome.id
-            return outcome.finished(.rejected, reason: "invalid_event: \(invalid.problem)", deadLetter: true, at: now())
+            return .finished(outcome.finished(.rejected, reason: "invalid_event: \(invalid.problem)", deadLetter: true, at: now()))
         case .success(let decoded):
             event = decoded
         }
@@ -43,53 +70,73 @@ public struct EventProcessor: Sendable {
         outcome.to = event.to
         outcome.type = event.type
         guard sender.hasAccount(event.app) else {
-            return outcome.finished(.rejected, reason: "unknown_app: no WeChat account named \(event.app)", deadLetter: true, at: now())
+            return .finished(
+                outcome.finished(.rejected, reason: "unknown_app: no WeChat account named \(event.app)", deadLetter: true, at: now()))
         }
-        let message: OutgoingMessage
         switch rules.message(for: event) {
         case .failure(let rejection):
-            return outcome.finished(.rejected, reason: rejection.reason, deadLetter: true, at: now())
-        case .success(let rendered):
-            message = rendered
+            return .finished(outcome.finished(.rejected, reason: rejection.reason, deadLetter: true, at: now()))
+        case .success(let message):
+            outcome.templateID = message.templateID
+            return .send(PendingSend(message: message, event: event, outcome: outcome))
         }
-        outcome.templateID = message.templateID
-        return await send(message, event: event, outcome: outcome)
     }
 
-    private func send(_ message: OutgoingMessage, event: RequestEvent, outcome: Outcome) async -> Outcome? {
-        var outcome = outcome
-        let started = ContinuousClock.now
-        while true {
-            if let expiry = event.expiresAt, now() >= expiry {
-                return outcome.finished(.expired, reason: "expired: expires_at \(Timestamp.format(expiry)) passed", at: now())
+    /// One attempt. The WeChat client refreshes a rejected token and retries once inside it; what
+    /// fails after that is retried here like any retryable error.
+    public func attempt(_ pending: PendingSend) async -> AttemptResult {
+        var pending = pending
+        let event = pending.event
+        if let expiry = event.expiresAt, now() >= expiry {
+            return .finished(
+                pending.outcome.finished(.expired, reason: "expired: expires_at \(Timestamp.format(expiry)) passed", at: now()))
+        }
+        if Task.isCancelled { return .cancelled }
+        let started = pending.firstAttempt ?? clock.now
+        pending.firstAttempt = started
+        pending.outcome.attempts += 1
+        let result = await sender.send(pending.message, account: event.app)
+        if Task.isCancelled && result.action != .success { return .cancelled }
+        pending.outcome.errcode = result.errcode
+        pending.outcome.errmsg = result.errmsg
+        let outcome = pending.outcome
+        let attempts = outcome.attempts
+        switch result.action {
+        case .success:
+            pending.outcome.msgid = result.msgid
+            return .finished(pending.outcome.finished(.sent, reason: nil, at: now()))
+        case .terminal:
+            // Configuration-class and unknown errcodes also go to the DLQ: once the operator fixes
+            // the template or the whitelist, the copies can be replayed.
+            return .finished(
+                outcome.finished(
+                    .rejected, reason: "wechat_errcode: \(result.errcode) \(result.errmsg)",
+                    deadLetter: ErrorAction.needsOperator(errcode: result.errcode), at: now()))
+        case .accountMisconfigured:
+            return .finished(
+                outcome.finished(
+                    .failed, reason: "account_misconfigured: \(event.app) (errcode \(result.errcode))", deadLetter: true, at: now()))
+        case .waitForQuota(.daily):
+            return .finished(
+                outcome.finished(.failed, reason: "quota_exhausted: daily quota of \(event.app) reached", deadLetter: true, at: now()))
+        case .waitForQuota(.minute):
+            let wait = untilNextMinute()
+            guard clock.now.advanced(by: wait) < started.advanced(by: retry.deadline) else {
+                return .finished(
+                    outcome.finished(
+                        .failed, reason: "retries_exhausted: the per-minute limit (45011) outlasts the retry deadline",
+                        deadLetter: true, at: now()))
             }
-            if Task.isCancelled { return nil }
-            outcome.attempts += 1
-            let result = await sender.send(message, account: event.app)
-            outcome.errcode = result.errcode
-            outcome.errmsg = result.errmsg
-            switch result.action {
-            case .success:
-                outcome.msgid = result.msgid
-                return outcome.finished(.sent, reason: nil, at: now())
-            case .terminal:
-                return outcome.finished(.rejected, reason: "wechat_errcode: \(result.errcode) \(result.errmsg)", at: now())
-            case .accountMisconfigured:
-                return outcome.finished(
-                    .failed, reason: "account_misconfigured: \(event.app) (errcode \(result.errcode))", deadLetter: true, at: now())
-            case .waitForQuota(.daily):
-                return outcome.finished(
-                    .failed, reason: "quota_exhausted: daily quota of \(event.app) reached", deadLetter: true, at: now())
-            case .retry, .refreshToken, .waitForQuota(.minute):
-                let wait = result.action == .waitForQuota(.minute) ? untilNextMinute() : nil
-                let elapsed = ContinuousClock.now - started
-                guard let backoff = retry.backoff(afterAttempt: outcome.attempts, elapsed: elapsed, random: random()) else {
-                    return outcome.finished(
-                        .failed, reason: "retries_exhausted: \(outcome.attempts) attempts, last errcode \(result.errcode)",
-                        deadLetter: true, at: now())
-                }
-                do { try await Task.sleep(for: wait ?? backoff) } catch { return nil }
+            return .retry(pending, at: clock.now.advanced(by: wait))
+        case .retry, .refreshToken:
+            let elapsed = started.duration(to: clock.now)
+            guard let backoff = retry.backoff(afterAttempt: attempts, elapsed: elapsed, random: random()) else {
+                return .finished(
+                    outcome.finished(
+                        .failed, reason: "retries_exhausted: \(attempts) attempts, last errcode \(result.errcode)", deadLetter: true,
+                        at: now()))
             }
+            return .retry(pending, at: clock.now.advanced(by: backoff))
         }
     }
 

@@ -1,95 +1,172 @@
 import Kafka
 import Logging
-import Synchronization
 
-/// The task of one assigned partition: records with different keys in flight concurrently (up to
-/// the window), records with the same key strictly in offset order; offsets stored only below the
-/// lowest record whose outcome is not yet acknowledged. When the partition's messages end (revoke,
-/// shutdown), it finishes in-flight work within the drain timeout and commits before returning.
+/// The task of one assigned partition. It only wires things: records from Kafka, attempts and
+/// publishes as child tasks, and the `PartitionScheduler` value that decides what happens next.
+/// It waits on one wake-up (the partition's), which records arriving, child tasks reporting, and
+/// the partition ending all signal; timers are the wait's deadline. Nothing is polled.
+///
+/// When the partition ends (revoke, shutdown) the drain deadline starts at once: nothing new is
+/// sent, in-flight attempts and publishes finish within `drainTimeout` (then they are cancelled
+/// and redelivered), and the commit point is committed while the partition is still ours. A lost
+/// partition is cancelled at once and nothing is committed: another member may own it already.
 struct PartitionWorker: Sendable {
     let partition: KafkaPartition
     let consumer: KafkaConsumer
-    let processor: EventProcessor
+    let processor: EventProcessor<ContinuousClock>
     let publisher: OutcomePublisher
     let settings: DispatcherSettings
     let stats: DispatchStats
+    let health: DispatcherHealth
     let logger: Logger
 
+    enum Report: Sendable {
+        case attempted(Int64, EventProcessor<ContinuousClock>.AttemptResult)
+        case published(Int64, OutcomePublisher.Result)
+        case committed(CommitPoint, succeeded: Bool)
+    }
+
+    /// Everything the loop keeps about the partition's held records.
+    struct State {
+        var scheduler: PartitionScheduler<ContinuousClock>
+        var sends: [Int64: EventProcessor<ContinuousClock>.PendingSend] = [:]
+        var originals: [Int64: KafkaMessage] = [:]
+        var skip: Set<Int64>
+        var committed: CommitPoint?
+        var commitInFlight = false
+        var warnedNullKey = false
+        var stop: Stop?
+    }
+
+    enum Stop { case drained, drainTimedOut, lost, cancelled, fatal }
+
     func run() async {
-        let topicPartition = partition.topicPartition
-        let progress = SharedOffsetTracker()
-        let window = InFlightWindow(limit: settings.inFlightPerPartition)
-        var order = KeyedOrder()
+        let start = await startingPoint()
+        var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
+        let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
         await withDiscardingTaskGroup { group in
-            var messages = partition.messages.makeAsyncIterator()
-            while true {
-                await window.acquire()
-                guard let message = await messages.next() else {
-                    window.release()
-                    break
+            var drainDeadline: ContinuousClock.Instant?
+            var nextCommit = ContinuousClock.now + settings.commitInterval
+            while state.stop == nil {
+                if drainDeadline == nil && (partition.isEnded || Task.isCancelled) {
+                    drainDeadline = .now + settings.drainTimeout
+                    state.scheduler.drain()
+                    if partition.isLost { state.stop = .lost } else if Task.isCancelled { state.stop = .cancelled }
                 }
-                progress.tracker.withLock { $0.received(message.offset) }
-                let turn = order.enqueue(key: message.key)
-                group.addTask {
-                    defer {
-                        turn.own.finish()
-                        window.release()
-                    }
-                    await turn.previous?.wait()
-                    guard let outcome = await processor.process(message), await publish(outcome, message) else { return }
-                    // Stored under the tracker's lock: two completions racing outside it could store
-                    // the lower offset last, and librdkafka commits the stored offset again on close.
-                    progress.tracker.withLock { tracker in
-                        guard let next = tracker.completed(message.offset) else { return }
-                        do { try consumer.storeOffset(next, for: topicPartition) } catch {
-                            logger.warning("could not store offset \(next) of \(topicPartition): \(error)")
-                        }
+                take(&state, group: &group, mailbox: mailbox)
+                for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
+                perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
+                if drainDeadline == nil && ContinuousClock.now >= nextCommit {
+                    commitInBackground(&state, group: &group, mailbox: mailbox)
+                    nextCommit = .now + settings.commitInterval
+                }
+                if let deadline = drainDeadline, state.stop == nil {
+                    if state.scheduler.isIdle {
+                        state.stop = .drained
+                    } else if ContinuousClock.now >= deadline {
+                        state.stop = .drainTimedOut
                     }
                 }
+                guard state.stop == nil else { break }
+                let timers = [state.scheduler.nextTimer, drainDeadline, drainDeadline == nil ? nextCommit : nil].compactMap { $0 }
+                await partition.wakeup.wait(until: timers.min())
             }
-            if await !drained(window) {
-                logger.warning("drain timeout: cancelling in-flight sends of \(topicPartition); they will be redelivered")
-                group.cancelAll()
+            if state.stop != .drained { group.cancelAll() }
+        }
+        await finish(state)
+    }
+
+    /// Takes records while the buffer has room; each is prepared at once, so its recipient (its
+    /// order key) is known and an invalid one goes straight to publishing.
+    private func take(_ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        while state.scheduler.room > 0 {
+            let records = partition.take(limit: min(state.scheduler.room, 64))
+            if records.isEmpty { return }
+            for record in records { receive(record, &state, group: &group, mailbox: mailbox) }
+        }
+    }
+
+    private func receive(_ record: KafkaMessage, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        if state.skip.remove(record.offset) != nil {
+            // Done before a restart or rebalance (its outcome is on the results topic): not again.
+            _ = state.scheduler.received(record.offset, key: nil, bytes: 0, needsSend: false)
+            perform(state.scheduler.published(record.offset), &state, group: &group, mailbox: mailbox)
+            return
+        }
+        if record.key == nil && !state.warnedNullKey {
+            state.warnedNullKey = true
+            logger.warning(
+                "records without a key on \(partition.topicPartition): key them by openid, or one recipient's messages may land in several partitions and lose their order"
+            )
+        }
+        let preparation = processor.prepare(record)
+        var key: [UInt8]?
+        if case .send(let send) = preparation {
+            key = Array(send.event.to.utf8)
+            state.sends[record.offset] = send
+        }
+        state.originals[record.offset] = record
+        let received = state.scheduler.received(
+            record.offset, key: key, bytes: record.value.count + (record.key?.count ?? 0), needsSend: key != nil)
+        if !received.inOrder {
+            logger.warning(
+                "offsets of \(partition.topicPartition) went backwards at \(record.offset) (truncated or recreated topic); tracking starts over"
+            )
+        }
+        perform(received.actions, &state, group: &group, mailbox: mailbox)
+        if case .finished(let outcome) = preparation { publish(record.offset, outcome, state, group: &group, mailbox: mailbox) }
+    }
+
+    private func handle(_ report: Report, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        switch report {
+        case .attempted(let offset, .finished(let outcome)):
+            state.sends[offset] = nil
+            perform(state.scheduler.attemptEnded(offset), &state, group: &group, mailbox: mailbox)
+            publish(offset, outcome, state, group: &group, mailbox: mailbox)
+        case .attempted(let offset, .retry(let send, let instant)):
+            state.sends[offset] = send
+            perform(state.scheduler.attemptEnded(offset, retryAt: instant), &state, group: &group, mailbox: mailbox)
+        case .attempted(_, .cancelled), .published(_, .cancelled):
+            break  // only after cancelAll: the record stays uncommitted and is redelivered
+        case .published(let offset, .acknowledged):
+            state.originals[offset] = nil
+            perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
+        case .published(_, .fatal(let error)):
+            health.fatal(error)
+            state.stop = .fatal
+        case .committed(let point, let succeeded):
+            state.commitInFlight = false
+            if succeeded { state.committed = point }
+        }
+    }
+
+    private func perform(
+        _ actions: [PartitionScheduler<ContinuousClock>.Action], _ state: inout State, group: inout DiscardingTaskGroup,
+        mailbox: Mailbox<Report>
+    ) {
+        for action in actions {
+            switch action {
+            case .send(let offset):
+                guard let send = state.sends[offset] else { continue }
+                group.addTask { mailbox.post(.attempted(offset, await processor.attempt(send))) }
+            case .pause:
+                do { try consumer.pause([partition.topicPartition]) } catch {
+                    logger.warning("pause \(partition.topicPartition): \(error)")
+                }
+            case .resume:
+                do { try consumer.resume([partition.topicPartition]) } catch {
+                    logger.warning("resume \(partition.topicPartition): \(error)")
+                }
             }
         }
-        await commit(progress.tracker.withLock { $0.committable }, topicPartition)
     }
 
-    private func publish(_ outcome: Outcome, _ message: KafkaMessage) async -> Bool {
-        do {
-            try await publisher.publish(outcome, original: message)
-            stats.record(outcome)
-            return true
-        } catch {
-            // The offset stays uncommitted: the record is redelivered after a restart or rebalance.
-            logger.error("outcome of \(outcome.id) not acknowledged: \(error)")
-            stats.recordPublishFailure()
-            return false
+    private func publish(_ offset: Int64, _ outcome: Outcome, _ state: State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        guard let original = state.originals[offset] else { return }
+        group.addTask {
+            let result = await publisher.publish(outcome, original: original, logger: logger)
+            if result == .acknowledged { stats.record(outcome) } else { stats.recordPublishFailure() }
+            mailbox.post(.published(offset, result))
         }
     }
-
-    /// Waits until nothing is in flight, or the drain timeout passes.
-    private func drained(_ window: InFlightWindow) async -> Bool {
-        let deadline = ContinuousClock.now + settings.drainTimeout
-        while !window.isIdle {
-            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return true
-    }
-
-    private func commit(_ offset: Int64?, _ topicPartition: TopicPartition) async {
-        guard let offset else { return }
-        do {
-            try await consumer.commit([topicPartition: offset], timeout: .seconds(5))
-            logger.info("committed \(topicPartition) at \(offset)")
-        } catch {
-            logger.warning("commit of \(topicPartition) at \(offset) failed: \(error)")
-        }
-    }
-}
-
-/// The partition's offset tracker, shared by its in-flight records.
-final class SharedOffsetTracker: Sendable {
-    let tracker = Mutex(OffsetTracker())
 }

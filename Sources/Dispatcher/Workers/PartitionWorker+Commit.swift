@@ -1,0 +1,68 @@
+import Kafka
+
+/// Where a partition starts, and how its progress is committed: the commit point plus the offsets
+/// done above it (`CommitMetadata`), on the commit interval while running and once at the end.
+extension PartitionWorker {
+    /// The group's last commit of this partition, and the offsets it marked done above it.
+    func startingPoint() async -> (committed: CommitPoint?, skip: Set<Int64>) {
+        let topicPartition = partition.topicPartition
+        do {
+            guard let point = try await consumer.committedPoints(for: [topicPartition], timeout: .seconds(5))[topicPartition] ?? nil
+            else { return (nil, []) }
+            let skip = CommitMetadata.decode(point.metadata, committed: point.offset)
+            if !skip.isEmpty {
+                logger.info("\(topicPartition): \(skip.count) records above \(point.offset) were done before; skipping them")
+            }
+            return (point, skip)
+        } catch {
+            logger.warning("could not read the committed offset of \(topicPartition): \(error); records done above it may be redone")
+            return (nil, [])
+        }
+    }
+
+    /// The position to commit now, if it moved since the last commit.
+    func commitPoint(_ state: State) -> CommitPoint? {
+        guard let offset = state.scheduler.committable else { return nil }
+        let point = CommitPoint(
+            offset: offset, metadata: CommitMetadata.encode(doneAbove: state.scheduler.doneAboveCommitPoint, committed: offset))
+        return point == state.committed ? nil : point
+    }
+
+    /// One commit at a time, in a child task, so the loop never waits for the coordinator.
+    func commitInBackground(_ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        guard !state.commitInFlight, let point = commitPoint(state) else { return }
+        state.commitInFlight = true
+        group.addTask {
+            let succeeded = await commit(point, timeout: .seconds(5))
+            mailbox.post(.committed(point, succeeded: succeeded))
+        }
+    }
+
+    /// The last commit, while the partition is still ours; none for a lost partition.
+    func finish(_ state: State) async {
+        switch state.stop {
+        case .lost:
+            logger.warning("\(partition.topicPartition) was lost (session timeout): in-flight work cancelled, nothing committed")
+            return
+        case .drainTimedOut:
+            logger.warning("drain timeout: in-flight sends of \(partition.topicPartition) cancelled; they will be redelivered")
+        case .fatal, .cancelled, .drained, nil:
+            break
+        }
+        guard let point = commitPoint(state) else { return }
+        // Cancelled (a second signal): one short try, the process is on its way out.
+        _ = await commit(point, timeout: state.stop == .cancelled ? .seconds(1) : .seconds(5))
+    }
+
+    private func commit(_ point: CommitPoint, timeout: Duration) async -> Bool {
+        let topicPartition = partition.topicPartition
+        do {
+            try await consumer.commit([topicPartition: point], timeout: timeout)
+            logger.debug("committed \(topicPartition) at \(point.offset)")
+            return true
+        } catch {
+            logger.warning("commit of \(topicPartition) at \(point.offset) failed: \(error)")
+            return false
+        }
+    }
+}
