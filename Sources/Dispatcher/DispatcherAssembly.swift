@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Kafka
 import Logging
+import ServiceLifecycle
 import WeChat
 
 /// The dispatcher's parts, built once from configuration: one HTTP client for the process, one
@@ -27,7 +28,18 @@ public struct DispatcherAssembly: Sendable {
         let producer: KafkaProducer
         let consumer: KafkaConsumer
         do {
-            producer = try KafkaProducer(configuration: kafka, logger: logger)
+            var producerConfiguration = kafka
+            if settings.exactlyOnce {
+                producerConfiguration.properties["transactional.id"] = "wxpush-\(settings.groupID)-\(settings.instanceID)"
+                // A record must time out within its transaction (librdkafka insists); a minute bounds
+                // how long a crashed run's open transaction can hold read_committed readers back.
+                let transactionTimeout = producerConfiguration.properties["transaction.timeout.ms"] ?? "60000"
+                producerConfiguration.properties["transaction.timeout.ms"] = transactionTimeout
+                if producerConfiguration.properties["message.timeout.ms"] == nil {
+                    producerConfiguration.properties["message.timeout.ms"] = transactionTimeout
+                }
+            }
+            producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             // Each partition commits its own progress with metadata (`CommitMetadata`); an auto-commit
             // would overwrite that metadata.
             var consumerConfiguration = kafka
@@ -44,14 +56,31 @@ public struct DispatcherAssembly: Sendable {
         self.consumer = consumer
         service = DispatcherService(
             consumer: consumer,
-            publisher: OutcomePublisher(producer: producer, resultsTopic: settings.resultsTopic, deadLetterTopic: settings.deadLetterTopic),
+            publisher: OutcomePublisher(
+                producer: producer, resultsTopic: settings.resultsTopic, deadLetterTopic: settings.deadLetterTopic,
+                transactions: settings.exactlyOnce
+                    ? OutcomeTransactions(producer: producer, consumer: consumer, interval: settings.commitInterval, logger: logger) : nil),
             processor: EventProcessor(rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock()),
             settings: settings, stats: stats, logger: logger
         )
     }
 
-    /// After the service stopped.
+    /// The services for one `ServiceGroup`, in start order: it shuts them down in reverse, so the
+    /// dispatcher drains (still sending) before the HTTP client goes.
+    public var services: [any Service] { [HTTPClientService(client: httpClient), service] }
+
+    /// For callers without a `ServiceGroup` (tests, the in-process harness), after the service stopped.
     public func shutdown() async {
         try? await httpClient.shutdown()
+    }
+}
+
+/// Keeps the process's one HTTP client until graceful shutdown reaches it, then shuts it down.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }

@@ -30,11 +30,17 @@ public struct DispatcherService: Service {
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
-            try await consumer.run { partition in
-                await PartitionWorker(
-                    partition: partition, consumer: consumer, processor: processor, publisher: publisher,
-                    settings: settings, stats: stats, health: health, logger: logger
-                ).run()
+            try await withThrowingDiscardingTaskGroup { group in
+                if let transactions = publisher.transactions {
+                    group.addTask { await transactions.run(health: health) }
+                }
+                try await consumer.run { partition in
+                    await PartitionWorker(
+                        partition: partition, consumer: consumer, processor: processor, publisher: publisher,
+                        settings: settings, stats: stats, health: health, logger: logger
+                    ).run()
+                }
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             consumer.triggerGracefulShutdown()

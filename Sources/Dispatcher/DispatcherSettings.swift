@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the dispatcher runs: topics, group, in-flight window, buffers, deadlines.
 public struct DispatcherSettings: Sendable, Equatable {
     public var requestsTopic: String
@@ -17,12 +19,20 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// it): what a kill -9 redoes at most.
     public var commitInterval: Duration
     public var retry: RetryPolicy
+    /// Outcomes, DLQ copies and input offsets committed together in Kafka transactions, so a
+    /// `read_committed` reader sees exactly one outcome per request across crashes and rebalances.
+    public var exactlyOnce: Bool
+    /// Names this instance's transactional producer (`wxpush-<group>-<instance_id>`): keep it stable
+    /// across restarts of one instance (its unfinished transaction is then aborted at once) and
+    /// distinct between instances.
+    public var instanceID: String
 
     public init(
         requestsTopic: String = "wxpush.requests", resultsTopic: String = "wxpush.results",
         deadLetterTopic: String = "wxpush.dlq", groupID: String = "wxpush", inFlightPerPartition: Int = 64,
         bufferedRecordsPerPartition: Int? = nil, bufferedBytesPerPartition: Int = 16 * 1024 * 1024,
-        drainTimeout: Duration = .seconds(10), commitInterval: Duration = .milliseconds(500), retry: RetryPolicy = RetryPolicy()
+        drainTimeout: Duration = .seconds(8), commitInterval: Duration = .milliseconds(500), retry: RetryPolicy = RetryPolicy(),
+        exactlyOnce: Bool = true, instanceID: String = DispatcherSettings.defaultInstanceID
     ) {
         self.requestsTopic = requestsTopic
         self.resultsTopic = resultsTopic
@@ -34,7 +44,12 @@ public struct DispatcherSettings: Sendable, Equatable {
         self.drainTimeout = drainTimeout
         self.commitInterval = commitInterval
         self.retry = retry
+        self.exactlyOnce = exactlyOnce
+        self.instanceID = instanceID
     }
+
+    /// The host name: stable across restarts on one machine or pod.
+    public static var defaultInstanceID: String { ProcessInfo.processInfo.hostName }
 
     var partitionLimits: PartitionScheduler<ContinuousClock>.Limits {
         .init(window: inFlightPerPartition, maxRecords: bufferedRecordsPerPartition, maxBytes: bufferedBytesPerPartition)

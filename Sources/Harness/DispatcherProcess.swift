@@ -57,7 +57,11 @@ final class DispatcherProcess: Sendable {
 
 extension EmbeddedPipeline {
     /// A `wxpush run` configuration for this pipeline and its rules file, in a new temporary directory.
-    public func writeRunConfiguration(rulesYAML: String, inFlight: Int, drainTimeout: String = "10s") throws -> URL {
+    /// A `wxpush run` configuration for this pipeline. Instances started from one file share their
+    /// transactional id (a restart fences its previous run); pass `instanceID` to run several at once.
+    public func writeRunConfiguration(
+        rulesYAML: String, inFlight: Int, drainTimeout: String = "4s", exactlyOnce: Bool = true, instanceID: String? = nil
+    ) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-run-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
@@ -73,6 +77,8 @@ extension EmbeddedPipeline {
             dispatcher:
               in_flight: \(inFlight)
               drain_timeout: \(drainTimeout)
+              exactly_once: \(exactlyOnce)
+              instance_id: \(instanceID ?? "run-" + settings.groupID)
             rules: rules.yaml
             """
         let file = directory.appendingPathComponent("wxpush.yaml")

@@ -33,6 +33,7 @@ public final class EmbeddedPipeline: Sendable {
         settings.resultsTopic = "wxpush.results.\(suffix)"
         settings.deadLetterTopic = "wxpush.dlq.\(suffix)"
         settings.groupID = "wxpush-\(suffix)"
+        settings.instanceID = "embedded-\(suffix)"
         try cluster.createTopic(settings.requestsTopic, partitions: partitions)
         try cluster.createTopic(settings.resultsTopic, partitions: resultsPartitions(for: partitions))
         try cluster.createTopic(settings.deadLetterTopic, partitions: 1)

@@ -45,6 +45,9 @@ public struct KafkaConfiguration: Sendable, Equatable {
         Self.producerDefaults.merging(properties.filter { !Self.isConsumerOnly($0.key) }) { _, user in user }
     }
 
+    /// What the consumer will run with for `key`: the user's value, our default, or nil (librdkafka's).
+    public func consumerProperty(_ key: String) -> String? { consumerProperties(groupID: "")[key] }
+
     func consumerProperties(groupID: String) -> [String: String] {
         var merged = Self.consumerDefaults.merging(properties.filter { !Self.isProducerOnly($0.key) }) { _, user in user }
         merged["group.id"] = groupID

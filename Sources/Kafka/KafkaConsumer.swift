@@ -8,7 +8,7 @@ import Waiting
 /// Offsets move only when the application says so: `storeOffset` marks a record's successor for the
 /// periodic auto-commit; `commit` commits now. Nothing is committed that was not stored or given.
 public final class KafkaConsumer: Sendable {
-    private let client: RDKafkaClient
+    let client: RDKafkaClient
     private let topics: [String]
     private let logger: Logger
     private let shutdownRequested = Atomic<Bool>(false)

@@ -40,12 +40,15 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
     public let isRetriable: Bool
     /// The client instance is unusable and must be recreated.
     public let isFatal: Bool
+    /// A transactional producer must abort the current transaction before it can go on.
+    public let requiresAbort: Bool
 
-    public init(code: Code, message: String, isRetriable: Bool = false, isFatal: Bool = false) {
+    public init(code: Code, message: String, isRetriable: Bool = false, isFatal: Bool = false, requiresAbort: Bool = false) {
         self.code = code
         self.message = message
         self.isRetriable = isRetriable
         self.isFatal = isFatal
+        self.requiresAbort = requiresAbort
     }
 
     public var description: String { "\(code): \(message)" }

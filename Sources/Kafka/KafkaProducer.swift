@@ -65,6 +65,37 @@ public final class KafkaProducer: Sendable {
         try await client.blocking { [client] () throws(KafkaError) in try client.flush(timeoutMilliseconds: milliseconds) }
     }
 
+    /// A transactional producer (`transactional.id` set in the configuration): call `initTransactions`
+    /// once, then produce only inside `beginTransaction` … `commitTransaction` / `abortTransaction`.
+    public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        try await client.blocking { [client] () throws(KafkaError) in try client.initTransactions(timeoutMilliseconds: milliseconds) }
+    }
+
+    public func beginTransaction() throws(KafkaError) { try client.beginTransaction() }
+
+    /// Commits `offsets` for `consumer`'s group as part of the open transaction.
+    public func sendOffsetsToTransaction(
+        _ offsets: [TopicPartition: CommitPoint], consumer: KafkaConsumer, timeout: Duration = .seconds(30)
+    ) async throws(KafkaError) {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        let consumerClient = consumer.client
+        try await client.blocking { [client] () throws(KafkaError) in
+            try client.sendOffsetsToTransaction(offsets, consumer: consumerClient, timeoutMilliseconds: milliseconds)
+        }
+    }
+
+    /// Flushes the open transaction's records and commits it.
+    public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        try await client.blocking { [client] () throws(KafkaError) in try client.commitTransaction(timeoutMilliseconds: milliseconds) }
+    }
+
+    public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        try await client.blocking { [client] () throws(KafkaError) in try client.abortTransaction(timeoutMilliseconds: milliseconds) }
+    }
+
     /// Set once the producer hit a fatal error (idempotence broken): every later send fails, so the
     /// application must stop and restart.
     public var fatalError: KafkaError? { client.fatalError }

@@ -15,6 +15,8 @@ public struct OutcomePublisher: Sendable {
     /// brokers often have less): a bigger DLQ copy becomes a reference copy.
     public let maxRecordBytes: Int
     let backoff: PublishBackoff
+    /// Set in exactly-once mode: records go into its transactions instead of straight out.
+    let transactions: OutcomeTransactions?
 
     public enum Result: Sendable, Equatable {
         case acknowledged
@@ -24,13 +26,14 @@ public struct OutcomePublisher: Sendable {
 
     public init(
         producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, maxRecordBytes: Int = 900_000,
-        backoff: PublishBackoff = PublishBackoff()
+        backoff: PublishBackoff = PublishBackoff(), transactions: OutcomeTransactions? = nil
     ) {
         self.producer = producer
         self.resultsTopic = resultsTopic
         self.deadLetterTopic = deadLetterTopic
         self.maxRecordBytes = maxRecordBytes
         self.backoff = backoff
+        self.transactions = transactions
     }
 
     public func publish(_ outcome: Outcome, original: KafkaMessage, logger: Logger) async -> Result {
@@ -38,16 +41,23 @@ public struct OutcomePublisher: Sendable {
         if outcome.needsDeadLetter { pending.append(deadLetterRecord(outcome, original: original, limit: maxRecordBytes)) }
         var attempt = 0
         while true {
-            let failures = await sendAll(pending)
+            let failures =
+                if let transactions {
+                    await transactions.produce(pending, for: original.topicPartition)
+                } else {
+                    await Self.sendAll(pending, with: producer)
+                }
             if failures.isEmpty { return .acknowledged }
             if Task.isCancelled { return .cancelled }
             if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error { return .fatal(fatal) }
             attempt += 1
-            pending = failures.map { failure in
-                guard failure.error.code == .messageTooLarge else { return failure.record }
+            // Straight out, only what failed is sent again; in a transaction (aborted now) all of it.
+            let again = transactions == nil ? failures.map(\.record) : pending
+            let tooLarge = failures.contains { $0.error.code == .messageTooLarge && $0.record.topic == deadLetterTopic }
+            pending = again.map { record in
                 // The brokers' limit is below ours: send the reference copy at a size any broker takes.
-                return failure.record.topic == deadLetterTopic
-                    ? deadLetterRecord(outcome, original: original, limit: PublishBackoff.safeRecordBytes) : failure.record
+                guard tooLarge, record.topic == deadLetterTopic else { return record }
+                return deadLetterRecord(outcome, original: original, limit: PublishBackoff.safeRecordBytes)
             }
             logger.warning(
                 "outcome not acknowledged; retrying",
@@ -92,7 +102,7 @@ public struct OutcomePublisher: Sendable {
             headers: headers)
     }
 
-    private func sendAll(_ records: [KafkaRecord]) async -> [(record: KafkaRecord, error: KafkaError)] {
+    static func sendAll(_ records: [KafkaRecord], with producer: KafkaProducer) async -> [(record: KafkaRecord, error: KafkaError)] {
         await withTaskGroup(of: (KafkaRecord, KafkaError)?.self) { group in
             for record in records {
                 group.addTask {

@@ -20,12 +20,26 @@ extension PartitionWorker {
         }
     }
 
+    /// The position reached: the commit point with the offsets done above it.
+    func currentPoint(_ state: State) -> CommitPoint? {
+        guard let offset = state.scheduler.committable else { return nil }
+        return CommitPoint(
+            offset: offset, metadata: CommitMetadata.encode(doneAbove: state.scheduler.doneAboveCommitPoint, committed: offset))
+    }
+
     /// The position to commit now, if it moved since the last commit.
     func commitPoint(_ state: State) -> CommitPoint? {
-        guard let offset = state.scheduler.committable else { return nil }
-        let point = CommitPoint(
-            offset: offset, metadata: CommitMetadata.encode(doneAbove: state.scheduler.doneAboveCommitPoint, committed: offset))
+        let point = currentPoint(state)
         return point == state.committed ? nil : point
+    }
+
+    /// Reports that came in after the loop ended: publishes acknowledged then still count (and, with
+    /// transactions, must be offered, or the next commit would wait for them).
+    func settle(_ reports: [Report], _ state: inout State) {
+        for case .published(let offset, .acknowledged) in reports {
+            _ = state.scheduler.published(offset)
+            publisher.transactions?.offer(state.stop == .lost ? nil : currentPoint(state), for: partition.topicPartition)
+        }
     }
 
     /// One commit at a time, in a child task, so the loop never waits for the coordinator.
@@ -43,11 +57,20 @@ extension PartitionWorker {
         switch state.stop {
         case .lost:
             logger.warning("\(partition.topicPartition) was lost (session timeout): in-flight work cancelled, nothing committed")
+            publisher.transactions?.forget(partition.topicPartition, lost: true)
             return
         case .drainTimedOut:
             logger.warning("drain timeout: in-flight sends of \(partition.topicPartition) cancelled; they will be redelivered")
         case .fatal, .cancelled, .drained, nil:
             break
+        }
+        if let transactions = publisher.transactions {
+            // Its points are offered already: the next transaction carries them (and its outcomes).
+            if state.stop != .cancelled, await !transactions.commitNow() {
+                logger.warning("the last transaction of \(partition.topicPartition) did not commit; its records will be redone")
+            }
+            transactions.forget(partition.topicPartition, lost: false)
+            return
         }
         guard let point = commitPoint(state) else { return }
         // Cancelled (a second signal): one short try, the process is on its way out.

@@ -56,7 +56,7 @@ struct PartitionWorker: Sendable {
                 take(&state, group: &group, mailbox: mailbox)
                 for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
                 perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
-                if drainDeadline == nil && ContinuousClock.now >= nextCommit {
+                if publisher.transactions == nil && drainDeadline == nil && ContinuousClock.now >= nextCommit {
                     commitInBackground(&state, group: &group, mailbox: mailbox)
                     nextCommit = .now + settings.commitInterval
                 }
@@ -68,11 +68,13 @@ struct PartitionWorker: Sendable {
                     }
                 }
                 guard state.stop == nil else { break }
-                let timers = [state.scheduler.nextTimer, drainDeadline, drainDeadline == nil ? nextCommit : nil].compactMap { $0 }
+                let commitTimer = drainDeadline == nil && publisher.transactions == nil ? nextCommit : nil
+                let timers = [state.scheduler.nextTimer, drainDeadline, commitTimer].compactMap { $0 }
                 await partition.wakeup.wait(until: timers.min())
             }
             if state.stop != .drained { group.cancelAll() }
         }
+        settle(mailbox.takeAll(), &state)
         await finish(state)
     }
 
@@ -131,6 +133,7 @@ struct PartitionWorker: Sendable {
         case .published(let offset, .acknowledged):
             state.originals[offset] = nil
             perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
+            publisher.transactions?.offer(currentPoint(state), for: partition.topicPartition)
         case .published(_, .fatal(let error)):
             health.fatal(error)
             state.stop = .fatal

@@ -27,7 +27,8 @@ enum RDKafkaErrors {
             code: code,
             message: context.map { "\($0): \(text)" } ?? text,
             isRetriable: rd_kafka_error_is_retriable(object) != 0 || retriableCodes.contains(code),
-            isFatal: rd_kafka_error_is_fatal(object) != 0
+            isFatal: rd_kafka_error_is_fatal(object) != 0,
+            requiresAbort: rd_kafka_error_txn_requires_abort(object) != 0
         )
     }
 

@@ -3,7 +3,8 @@ import Dispatcher
 import Logging
 import ServiceLifecycle
 
-/// `wxpush run --config FILE`: the dispatcher, until SIGTERM/SIGINT (then drain, commit, exit 0).
+/// `wxpush run --config FILE`: the dispatcher, until SIGTERM/SIGINT (then drain, commit, exit 0; a
+/// second signal cancels at once). A fatal producer error drains and exits non-zero.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -29,13 +30,7 @@ struct RunCommand: AsyncParsableCommand {
                 "rules": "\(resolved.ruleBook.types.count)", "in_flight": "\(resolved.settings.inFlightPerPartition)",
             ]
         )
-        let group = ServiceGroup(services: [assembly.service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        do {
-            try await group.run()
-        } catch {
-            await assembly.shutdown()
-            throw error
-        }
-        await assembly.shutdown()
+        let group = ServiceGroup(services: assembly.services, gracefulShutdownSignals: [], logger: logger)
+        try await SignalEscalation.run(group, logger: logger)
     }
 }

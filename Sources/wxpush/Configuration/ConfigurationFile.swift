@@ -39,13 +39,22 @@ struct ConfigurationFile: Decodable, Sendable {
     }
     struct Dispatcher: Decodable, Sendable {
         var inFlight: Int?
+        var buffer: Buffer?
         var drainTimeout: String?
+        var commitInterval: String?
+        var exactlyOnce: Bool?
+        var instanceID: String?
         var retry: Retry?
 
         enum CodingKeys: String, CodingKey {
-            case retry
-            case inFlight = "in_flight", drainTimeout = "drain_timeout"
+            case retry, buffer
+            case inFlight = "in_flight", drainTimeout = "drain_timeout", commitInterval = "commit_interval"
+            case exactlyOnce = "exactly_once", instanceID = "instance_id"
         }
+    }
+    struct Buffer: Decodable, Sendable {
+        var records: Int?
+        var bytes: String?
     }
     struct Retry: Decodable, Sendable {
         var maxAttempts: Int?

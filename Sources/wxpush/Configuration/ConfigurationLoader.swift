@@ -25,6 +25,7 @@ struct ConfigurationLoader {
         }
         let kafka = resolveKafka(file.kafka, &problems)
         let settings = resolveSettings(file, &problems)
+        checkDrainFits(settings.drainTimeout, kafka, &problems)
         let (accounts, timeout, connections) = resolveWeChat(file.wechat, &problems)
         let rulesPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file.rules ?? "rules.yaml").path
         let (rules, ruleBook) = RulesLoader.load(path: rulesPath, &problems)
@@ -66,7 +67,26 @@ struct ConfigurationLoader {
                 problems.append("dispatcher.in_flight: \(window) is out of range; use 1…10000 (records in flight per partition)")
             }
         }
+        if let records = dispatcher?.buffer?.records {
+            if records >= settings.inFlightPerPartition {
+                settings.bufferedRecordsPerPartition = records
+            } else {
+                problems.append(
+                    "dispatcher.buffer.records: \(records) is below in_flight (\(settings.inFlightPerPartition)); use at least that")
+            }
+        }
+        if let text = dispatcher?.buffer?.bytes {
+            if let bytes = ByteSizeText.parse(text), bytes >= 64 * 1024 {
+                settings.bufferedBytesPerPartition = bytes
+            } else {
+                problems.append("dispatcher.buffer.bytes: \"\(text)\" is not a size of at least 64KiB; write it like 16MiB")
+            }
+        }
         settings.drainTimeout = duration(dispatcher?.drainTimeout, "dispatcher.drain_timeout", default: settings.drainTimeout, &problems)
+        settings.commitInterval = duration(
+            dispatcher?.commitInterval, "dispatcher.commit_interval", default: settings.commitInterval, &problems)
+        settings.exactlyOnce = dispatcher?.exactlyOnce ?? settings.exactlyOnce
+        settings.instanceID = environment["WXPUSH_INSTANCE_ID"] ?? dispatcher?.instanceID ?? settings.instanceID
         let retry = dispatcher?.retry
         if let attempts = retry?.maxAttempts {
             if attempts >= 1 {
@@ -97,6 +117,18 @@ struct ConfigurationLoader {
             AccountResolver(environment: environment, defaultAPIBase: apiBase).resolve(name: name, account, &problems)
         }
         return (resolved, timeout, connections)
+    }
+
+    /// A drain must end while the group still counts this member in: within the session timeout
+    /// and the poll interval, or the final commit is refused and the drained work is redone.
+    private func checkDrainFits(_ drain: Duration, _ kafka: KafkaConfiguration, _ problems: inout [String]) {
+        for (key, librdkafkaDefault) in [("session.timeout.ms", "45000"), ("max.poll.interval.ms", "300000")] {
+            let text = kafka.consumerProperty(key) ?? librdkafkaDefault
+            guard let milliseconds = Int64(text), drain >= .milliseconds(milliseconds) else { continue }
+            problems.append(
+                "dispatcher.drain_timeout: \(drain) does not fit within kafka.properties \(key) (\(milliseconds) ms); lower drain_timeout or raise \(key)"
+            )
+        }
     }
 
     private func duration(_ text: String?, _ field: String, default value: Duration, _ problems: inout [String]) -> Duration {
