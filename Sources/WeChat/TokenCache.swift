@@ -3,17 +3,37 @@
 /// Refreshes early, keeps at most one refresh in flight (concurrent callers await the same `Task`
 /// kept in the actor's state, like soto-core's ExpiringValue) and invalidates only the token that
 /// failed, so a caller holding a stale token cannot throw away a fresh one.
+///
+/// An early refresh runs behind the callers: they keep the current token while it is still valid,
+/// also when the refresh fails. A failed fetch is retried after a backoff (1 s doubling to 60 s);
+/// until then callers without a valid token fail at once instead of each fetching again.
 public actor TokenCache<C: Clock> where C.Duration == Duration {
+    /// A token as handed out: its value, and which fetch produced it. `stable_token` can return the
+    /// same value twice; the generation tells a stale failure from a fresh token.
+    public struct Token: Sendable, Equatable {
+        public let value: String
+        let generation: Int
+    }
+
     private struct CachedToken {
-        var token: String
+        var token: Token
         var refreshAt: C.Instant
+        var expiresAt: C.Instant
+    }
+
+    private struct Failure {
+        var error: WeChatError
+        var retryAt: C.Instant
+        var backoff: Duration
     }
 
     private let fetcher: any TokenFetching
     private let clock: C
     private let refreshMargin: Duration
     private var cached: CachedToken?
-    private var inFlightRefresh: Task<String, any Error>?
+    private var failure: Failure?
+    private var generation = 0
+    private var inFlightRefresh: Task<Token, any Error>?
     /// How many times the fetcher was asked for a token.
     public private(set) var fetchCount = 0
 
@@ -23,13 +43,18 @@ public actor TokenCache<C: Clock> where C.Duration == Duration {
         self.refreshMargin = refreshMargin
     }
 
-    /// The cached token, or the result of the one refresh in flight (started if needed).
-    /// A failed refresh throws to every waiter; the next call starts a new one.
-    public func token() async throws(WeChatError) -> String {
-        if let cached, clock.now < cached.refreshAt {
-            return cached.token
+    /// The cached token; a refresh is started when it is due (callers wait for it only when no
+    /// valid token is left). A failed refresh throws to every waiter.
+    public func token() async throws(WeChatError) -> Token {
+        let now = clock.now
+        if let cached, now < cached.refreshAt { return cached.token }
+        let valid = cached.flatMap { now < $0.expiresAt ? $0.token : nil }
+        if let failure, now < failure.retryAt {
+            if let valid { return valid }
+            throw failure.error
         }
         let refresh = inFlightRefresh ?? startRefresh()
+        if let valid { return valid }
         do {
             return try await refresh.value
         } catch let error as WeChatError {
@@ -39,14 +64,15 @@ public actor TokenCache<C: Clock> where C.Duration == Duration {
         }
     }
 
-    /// Drops the cached token only if it is still `token` (another caller may have refreshed already). Never loops.
-    public func invalidate(ifCurrent token: String) {
+    /// Drops the cached token only if it is still `token` from the same fetch (another caller may
+    /// have refreshed already, even to the same value). Never loops.
+    public func invalidate(ifCurrent token: Token) {
         if cached?.token == token {
             cached = nil
         }
     }
 
-    private func startRefresh() -> Task<String, any Error> {
+    private func startRefresh() -> Task<Token, any Error> {
         fetchCount += 1
         // The task runs on this actor (it calls an isolated method), so it starts only after
         // `inFlightRefresh` is set below and every caller until it ends joins it.
@@ -55,14 +81,23 @@ public actor TokenCache<C: Clock> where C.Duration == Duration {
         return refresh
     }
 
-    private func refresh() async throws(WeChatError) -> String {
+    private func refresh() async throws(WeChatError) -> Token {
         defer { inFlightRefresh = nil }
         let fetchedAt = clock.now
-        let (token, expiresIn) = try await fetcher.fetchToken(forceRefresh: false)
-        // Half the lifetime as a floor: a token returned with only a few minutes left
-        // (stable_token near its renewal) must not cause a refresh on every call.
-        let usefulLife = max(expiresIn - refreshMargin, expiresIn / 2)
-        cached = CachedToken(token: token, refreshAt: fetchedAt.advanced(by: usefulLife))
-        return token
+        do {
+            let (value, expiresIn) = try await fetcher.fetchToken(forceRefresh: false)
+            generation += 1
+            // Half the lifetime as a floor: a token returned with only a few minutes left
+            // (stable_token near its renewal) must not cause a refresh on every call.
+            let usefulLife = max(expiresIn - refreshMargin, expiresIn / 2)
+            let token = Token(value: value, generation: generation)
+            cached = CachedToken(token: token, refreshAt: fetchedAt.advanced(by: usefulLife), expiresAt: fetchedAt.advanced(by: expiresIn))
+            failure = nil
+            return token
+        } catch {
+            let backoff = failure.map { min($0.backoff * 2, .seconds(60)) } ?? .seconds(1)
+            failure = Failure(error: error, retryAt: clock.now.advanced(by: backoff), backoff: backoff)
+            throw error
+        }
     }
 }

@@ -62,13 +62,16 @@ public final class WeChatClient: Sendable {
     }
 
     /// One token lookup and one POST; `token` is the token used, if one was obtained.
-    private func attempt(_ body: [UInt8], path: String, entry: Entry) async -> (result: SendResult, token: String?) {
-        let token: String
+    private func attempt(
+        _ body: [UInt8], path: String, entry: Entry
+    ) async -> (result: SendResult, token: TokenCache<ContinuousClock>.Token?) {
+        let issued: TokenCache<ContinuousClock>.Token
         do {
-            token = try await entry.tokens.token()
+            issued = try await entry.tokens.token()
         } catch {
             return (SendResult(error), nil)
         }
+        let token = issued.value
         let answer: APIAnswer
         do {
             answer = try await transport.call(
@@ -78,10 +81,10 @@ public final class WeChatClient: Sendable {
                 secrets: [token, entry.account.secret]
             )
         } catch {
-            return (SendResult(error), token)
+            return (SendResult(error), issued)
         }
         guard answer.errcode != nil || answer.msgid != nil else {
-            return (SendResult(WeChatError.transport("answer without errcode from \(path)", httpStatus: 200)), token)
+            return (SendResult(WeChatError.transport("answer without errcode from \(path)", httpStatus: 200)), issued)
         }
         let errcode = answer.errcode ?? 0
         let result = SendResult(
@@ -90,6 +93,6 @@ public final class WeChatClient: Sendable {
             msgid: answer.msgid,
             action: ErrorAction.classify(errcode: errcode)
         )
-        return (result, token)
+        return (result, issued)
     }
 }

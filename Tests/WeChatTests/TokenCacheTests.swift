@@ -10,13 +10,15 @@ struct TokenCacheTests {
         let fetcher = ScriptedFetcher()
         let cache = TokenCache(fetcher: fetcher, clock: clock, refreshMargin: .seconds(300))
 
-        #expect(try await cache.token() == "token-1")
+        #expect(try await cache.token().value == "token-1")
         clock.advance(by: .seconds(6899))
-        #expect(try await cache.token() == "token-1")
+        #expect(try await cache.token().value == "token-1")
         #expect(await cache.fetchCount == 1)
 
-        clock.advance(by: .seconds(1))  // 7200 - 300
-        #expect(try await cache.token() == "token-2")
+        clock.advance(by: .seconds(1))  // 7200 - 300: refresh due, the token still valid for 300 s
+        #expect(try await cache.token().value == "token-1")
+        #expect(await eventually { fetcher.calls == 2 })
+        #expect(try await cache.token().value == "token-2")
         #expect(await cache.fetchCount == 2)
     }
 
@@ -25,11 +27,13 @@ struct TokenCacheTests {
         let fetcher = ScriptedFetcher(script: [.success(("short", .seconds(400)))])
         let cache = TokenCache(fetcher: fetcher, clock: clock, refreshMargin: .seconds(300))
 
-        #expect(try await cache.token() == "short")
+        #expect(try await cache.token().value == "short")
         clock.advance(by: .seconds(199))
-        #expect(try await cache.token() == "short")
+        #expect(try await cache.token().value == "short")
         clock.advance(by: .seconds(1))
-        #expect(try await cache.token() == "token-2")
+        #expect(try await cache.token().value == "short")
+        #expect(await eventually { fetcher.calls == 2 })
+        #expect(try await cache.token().value == "token-2")
     }
 
     @Test func concurrentCallersShareOneRefresh() async throws {
@@ -38,7 +42,7 @@ struct TokenCacheTests {
 
         let tokens = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<50 {
-                group.addTask { try await cache.token() }
+                group.addTask { try await cache.token().value }
             }
             #expect(await eventually { fetcher.heldCalls == 1 })
             fetcher.openGate()
@@ -55,13 +59,12 @@ struct TokenCacheTests {
         let cache = TokenCache(fetcher: fetcher, clock: ManualClock())
 
         let first = try await cache.token()
-        await cache.invalidate(ifCurrent: "someone-else")
         #expect(try await cache.token() == first)
         #expect(await cache.fetchCount == 1)
 
         await cache.invalidate(ifCurrent: first)
         let second = try await cache.token()
-        #expect(second == "token-2")
+        #expect(second.value == "token-2")
 
         // A caller that failed with the old token must not throw away the new one.
         await cache.invalidate(ifCurrent: first)
@@ -72,13 +75,48 @@ struct TokenCacheTests {
     @Test func aFailedFetchReachesTheCallerAndTheNextCallRetries() async throws {
         let refused = WeChatError(errcode: 40125, errmsg: "invalid appsecret")
         let fetcher = ScriptedFetcher(script: [.failure(refused)])
-        let cache = TokenCache(fetcher: fetcher, clock: ManualClock())
+        let clock = ManualClock()
+        let cache = TokenCache(fetcher: fetcher, clock: clock)
 
         let error = await #expect(throws: WeChatError.self) { try await cache.token() }
         #expect(error == refused)
         #expect(error?.action == .accountMisconfigured)
 
-        #expect(try await cache.token() == "token-2")
+        // Backing off: callers fail at once, without a fetch, until the retry instant.
+        await #expect(throws: WeChatError.self) { try await cache.token() }
+        #expect(await cache.fetchCount == 1)
+        clock.advance(by: .seconds(1))
+        #expect(try await cache.token().value == "token-2")
+        #expect(await cache.fetchCount == 2)
+    }
+
+    @Test func aFailedEarlyRefreshKeepsTheValidToken() async throws {
+        let clock = ManualClock()
+        let busy = WeChatError(errcode: -1, errmsg: "system error")
+        let fetcher = ScriptedFetcher(script: [.success(("first", .seconds(7200))), .failure(busy), .failure(busy), .failure(busy)])
+        let cache = TokenCache(fetcher: fetcher, clock: clock, refreshMargin: .seconds(300))
+
+        #expect(try await cache.token().value == "first")
+        clock.advance(by: .seconds(6900))  // refresh due, 300 s of life left
+        #expect(try await cache.token().value == "first")  // the early refresh runs behind the caller
+        #expect(await eventually { fetcher.calls == 2 })
+        #expect(try await cache.token().value == "first")  // it failed: backing off, still the valid token
+        clock.advance(by: .seconds(2))
+        _ = try await cache.token()
+        #expect(await eventually { fetcher.calls == 3 })
+        clock.advance(by: .seconds(300))  // expired, and the last refresh failed
+        await #expect(throws: WeChatError.self) { try await cache.token() }
+    }
+
+    @Test func aStaleFailureDoesNotDropATokenFetchedSinceEvenWithTheSameValue() async throws {
+        let fetcher = ScriptedFetcher(script: [.success(("same", .seconds(7200))), .success(("same", .seconds(7200)))])
+        let cache = TokenCache(fetcher: fetcher, clock: ManualClock())
+        let stale = try await cache.token()
+        await cache.invalidate(ifCurrent: stale)
+        let fresh = try await cache.token()
+        #expect(fresh.value == stale.value)
+        await cache.invalidate(ifCurrent: stale)  // a request that started before the refresh
+        #expect(try await cache.token() == fresh)
         #expect(await cache.fetchCount == 2)
     }
 
