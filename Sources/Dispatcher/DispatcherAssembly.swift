@@ -30,7 +30,7 @@ public struct DispatcherAssembly: Sendable {
         do {
             var producerConfiguration = kafka
             if settings.exactlyOnce {
-                producerConfiguration.properties["transactional.id"] = "wxpush-\(settings.groupID)-\(settings.instanceID)"
+                producerConfiguration.properties["transactional.id"] = settings.transactionalID
                 // A record must time out within its transaction (librdkafka insists); a minute bounds
                 // how long a crashed run's open transaction can hold read_committed readers back.
                 let transactionTimeout = producerConfiguration.properties["transaction.timeout.ms"] ?? "60000"
@@ -59,7 +59,11 @@ public struct DispatcherAssembly: Sendable {
             publisher: OutcomePublisher(
                 producer: producer, resultsTopic: settings.resultsTopic, deadLetterTopic: settings.deadLetterTopic,
                 transactions: settings.exactlyOnce
-                    ? OutcomeTransactions(producer: producer, consumer: consumer, interval: settings.commitInterval, logger: logger) : nil),
+                    ? OutcomeTransactions(
+                        producer: producer, consumer: consumer, transactionalID: settings.transactionalID,
+                        progress: ProgressLog(topic: settings.progressTopic, group: settings.groupID),
+                        reader: try KafkaPartitionReader(configuration: kafka, logger: logger), interval: settings.commitInterval,
+                        logger: logger) : nil),
             processor: EventProcessor(rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock()),
             settings: settings, stats: stats, logger: logger
         )

@@ -5,6 +5,8 @@ public struct DispatcherSettings: Sendable, Equatable {
     public var requestsTopic: String
     public var resultsTopic: String
     public var deadLetterTopic: String
+    /// Exactly-once progress (`ProgressLog`): one partition, compacted.
+    public var progressTopic: String
     public var groupID: String
     /// Records of one partition sending at once (different recipients); 1 is one-at-a-time.
     public var inFlightPerPartition: Int
@@ -29,7 +31,8 @@ public struct DispatcherSettings: Sendable, Equatable {
 
     public init(
         requestsTopic: String = "wxpush.requests", resultsTopic: String = "wxpush.results",
-        deadLetterTopic: String = "wxpush.dlq", groupID: String = "wxpush", inFlightPerPartition: Int = 64,
+        deadLetterTopic: String = "wxpush.dlq", progressTopic: String = "wxpush.progress", groupID: String = "wxpush",
+        inFlightPerPartition: Int = 64,
         bufferedRecordsPerPartition: Int? = nil, bufferedBytesPerPartition: Int = 16 * 1024 * 1024,
         drainTimeout: Duration = .seconds(8), commitInterval: Duration = .milliseconds(500), retry: RetryPolicy = RetryPolicy(),
         exactlyOnce: Bool = true, instanceID: String = DispatcherSettings.defaultInstanceID
@@ -37,6 +40,7 @@ public struct DispatcherSettings: Sendable, Equatable {
         self.requestsTopic = requestsTopic
         self.resultsTopic = resultsTopic
         self.deadLetterTopic = deadLetterTopic
+        self.progressTopic = progressTopic
         self.groupID = groupID
         self.inFlightPerPartition = inFlightPerPartition
         self.bufferedRecordsPerPartition = bufferedRecordsPerPartition ?? max(1_024, inFlightPerPartition * 16)
@@ -47,6 +51,9 @@ public struct DispatcherSettings: Sendable, Equatable {
         self.exactlyOnce = exactlyOnce
         self.instanceID = instanceID
     }
+
+    /// The outcome producer's `transactional.id`.
+    public var transactionalID: String { "wxpush-\(groupID)-\(instanceID)" }
 
     /// The host name: stable across restarts on one machine or pod.
     public static var defaultInstanceID: String { ProcessInfo.processInfo.hostName }

@@ -8,8 +8,8 @@ final class DispatcherProcess: Sendable {
     let configFile: URL
 
     /// Writes a configuration for `pipeline` next to `rulesYAML` and starts `executable run`.
-    init(executable: String, pipeline: EmbeddedPipeline, rulesYAML: String, inFlight: Int) throws {
-        configFile = try pipeline.writeRunConfiguration(rulesYAML: rulesYAML, inFlight: inFlight)
+    init(executable: String, pipeline: EmbeddedPipeline, rulesYAML: String, inFlight: Int, exactlyOnce: Bool) throws {
+        configFile = try pipeline.writeRunConfiguration(rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce)
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["run", "--config", configFile.path]
@@ -58,33 +58,59 @@ final class DispatcherProcess: Sendable {
 extension EmbeddedPipeline {
     /// A `wxpush run` configuration for this pipeline and its rules file, in a new temporary directory.
     /// A `wxpush run` configuration for this pipeline. Instances started from one file share their
-    /// transactional id (a restart fences its previous run); pass `instanceID` to run several at once.
-    public func writeRunConfiguration(
-        rulesYAML: String, inFlight: Int, drainTimeout: String = "4s", exactlyOnce: Bool = true, instanceID: String? = nil
-    ) throws -> URL {
+    /// transactional id (a restart fences its previous run); give each concurrent one its own `instanceID`.
+    public func writeRunConfiguration(rulesYAML: String, _ options: RunOptions) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-run-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             kafka:
               brokers: \(cluster.bootstrapServers)
               group: \(settings.groupID)
-              topics: { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic) }
+              topics:
+                { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
+                  progress: \(settings.progressTopic) }
               properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
             wechat:
               api_base: \(simulatorURL)
+              request_timeout: \(options.requestTimeout)
               accounts:
                 default: { appid: \(account.appID), token_mode: stable }
             dispatcher:
-              in_flight: \(inFlight)
-              drain_timeout: \(drainTimeout)
-              exactly_once: \(exactlyOnce)
-              instance_id: \(instanceID ?? "run-" + settings.groupID)
+              in_flight: \(options.inFlight)
+              drain_timeout: \(options.drainTimeout)
+              commit_interval: \(options.commitInterval)
+              exactly_once: \(options.exactlyOnce)
+              instance_id: \(options.instanceID ?? "run-" + settings.groupID)
+              retry: { max_attempts: \(options.maxAttempts), deadline: \(options.retryDeadline), max_backoff: \(options.maxBackoff) }
             rules: rules.yaml
             """
         let file = directory.appendingPathComponent("wxpush.yaml")
         try config.write(to: file, atomically: true, encoding: .utf8)
         try rulesYAML.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
         return file
+    }
+
+    public func writeRunConfiguration(rulesYAML: String, inFlight: Int, exactlyOnce: Bool = true) throws -> URL {
+        try writeRunConfiguration(rulesYAML: rulesYAML, RunOptions(inFlight: inFlight, exactlyOnce: exactlyOnce))
+    }
+}
+
+/// The settings of a `wxpush run` started by the harness, as written to its configuration file.
+public struct RunOptions: Sendable {
+    public var inFlight: Int
+    public var drainTimeout = "4s"
+    public var commitInterval = "500ms"
+    public var exactlyOnce = true
+    public var instanceID: String?
+    public var requestTimeout = "10s"
+    public var maxAttempts = 5
+    public var retryDeadline = "120s"
+    public var maxBackoff = "30s"
+
+    public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
+        self.inFlight = inFlight
+        self.exactlyOnce = exactlyOnce
+        self.instanceID = instanceID
     }
 }
 

@@ -32,11 +32,13 @@ public final class EmbeddedPipeline: Sendable {
         settings.requestsTopic = "wxpush.requests.\(suffix)"
         settings.resultsTopic = "wxpush.results.\(suffix)"
         settings.deadLetterTopic = "wxpush.dlq.\(suffix)"
+        settings.progressTopic = "wxpush.progress.\(suffix)"
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
         try cluster.createTopic(settings.requestsTopic, partitions: partitions)
         try cluster.createTopic(settings.resultsTopic, partitions: resultsPartitions(for: partitions))
         try cluster.createTopic(settings.deadLetterTopic, partitions: 1)
+        try cluster.createTopic(settings.progressTopic, partitions: 1)
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"
         return EmbeddedPipeline(
@@ -67,10 +69,11 @@ public final class EmbeddedPipeline: Sendable {
 
     /// A dispatcher wired to this pipeline; run its `service` (in a ServiceGroup) and `shutdown` it after.
     public func dispatcher(
-        rules: RuleBook, inFlight: Int? = nil, stats: DispatchStats = DispatchStats(), logger: Logger
+        rules: RuleBook, inFlight: Int? = nil, exactlyOnce: Bool = true, stats: DispatchStats = DispatchStats(), logger: Logger
     ) throws -> DispatcherAssembly {
         var settings = settings
         if let inFlight { settings.inFlightPerPartition = inFlight }
+        settings.exactlyOnce = exactlyOnce
         return try DispatcherAssembly(kafka: kafka, settings: settings, accounts: [account], rules: rules, stats: stats, logger: logger)
     }
 

@@ -11,6 +11,8 @@ public final class OutcomeCollector: Sendable {
         public let outcome: OutcomeRecord
         /// Seconds since the epoch of the outcome record (its producer timestamp).
         public let producedAt: Double?
+        /// The transaction that carried it (header `wxpush-txn`), with exactly-once on.
+        public let transaction: String?
     }
 
     let consumer: KafkaConsumer
@@ -34,7 +36,9 @@ public final class OutcomeCollector: Sendable {
             try await consumer.run { partition in
                 for await message in partition.messages {
                     guard let outcome = OutcomeRecord.decode(message.value) else { continue }
-                    let entry = Received(outcome: outcome, producedAt: message.timestampMilliseconds.map { Double($0) / 1000 })
+                    let entry = Received(
+                        outcome: outcome, producedAt: message.timestampMilliseconds.map { Double($0) / 1000 },
+                        transaction: message.header("wxpush-txn").map { String(decoding: $0, as: UTF8.self) })
                     state.received.withLock { $0[outcome.id, default: []].append(entry) }
                     state.total.add(1, ordering: .relaxed)
                 }

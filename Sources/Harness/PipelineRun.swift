@@ -20,6 +20,8 @@ public struct PipelineRun: Sendable {
     public var placement = Placement.inProcess
     public var partitions = 6
     public var inFlight = 64
+    /// Outcomes and offsets in Kafka transactions (the default), or at-least-once.
+    public var exactlyOnce = true
     public var simulator = SimulatorConfiguration()
     public var timeout: Duration = .seconds(600)
     /// Called about once a second with (outcomes so far, dispatcher totals).
@@ -88,7 +90,8 @@ public struct PipelineRun: Sendable {
     ) async throws -> RunningDispatcher {
         switch placement {
         case .inProcess:
-            let assembly = try pipeline.dispatcher(rules: rules, inFlight: inFlight, stats: stats, logger: logger)
+            let assembly = try pipeline.dispatcher(
+                rules: rules, inFlight: inFlight, exactlyOnce: exactlyOnce, stats: stats, logger: logger)
             let service = Task { try await assembly.service.run() }
             let running = RunningDispatcher(
                 warmUps: 0,
@@ -110,7 +113,8 @@ public struct PipelineRun: Sendable {
             }
             return running
         case .childProcess(let executable, let rulesYAML):
-            let child = try DispatcherProcess(executable: executable, pipeline: pipeline, rulesYAML: rulesYAML, inFlight: inFlight)
+            let child = try DispatcherProcess(
+                executable: executable, pipeline: pipeline, rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce)
             let running = RunningDispatcher(
                 warmUps: partitions,
                 stop: {

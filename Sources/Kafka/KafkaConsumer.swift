@@ -14,6 +14,10 @@ public final class KafkaConsumer: Sendable {
     private let shutdownRequested = Atomic<Bool>(false)
     /// Wakes the event loop: consumer-queue events, shutdown, partition handlers returning.
     private let wakeup = Wakeup()
+    /// When a commit last came back REBALANCE_IN_PROGRESS or ILLEGAL_GENERATION (nanoseconds of
+    /// `ContinuousClock` since `created`), 0 for never.
+    private let rebalanceSeenAt = Atomic<Int64>(0)
+    private let created = ContinuousClock.now
 
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String],
@@ -62,6 +66,9 @@ public final class KafkaConsumer: Sendable {
         try result.get()
     }
 
+    /// Shutdown has begun: partitions that end now end for good (not for a rebalance).
+    public var isShuttingDown: Bool { shutdownRequested.load(ordering: .acquiring) }
+
     /// Starts leaving the group: every partition ends through its handler, then `run` returns.
     public func triggerGracefulShutdown() {
         shutdownRequested.store(true, ordering: .releasing)
@@ -94,11 +101,13 @@ public final class KafkaConsumer: Sendable {
             while let event = client.pollConsumerEvent(from: queue) {
                 switch event {
                 case .assign(let partitions)?:
+                    rebalanceSeenAt.store(0, ordering: .relaxed)
                     let started = await leases.assign(partitions)
                     // Assigned while ending: the handlers start on ended partitions and return at once.
                     if case .running = phase {} else { started.forEach { $0.end(lost: false) } }
                     started.forEach(start)
                 case .revoke(let partitions, let lost)?:
+                    rebalanceSeenAt.store(0, ordering: .relaxed)
                     await leases.revoke(partitions, lost: lost)
                 case .error(let error)?:
                     logger.warning("consumer error: \(error)")
@@ -130,7 +139,23 @@ public final class KafkaConsumer: Sendable {
     /// Commits these positions with their metadata and waits for the broker's answer, at most `timeout`.
     public func commit(_ points: [TopicPartition: CommitPoint], timeout: Duration = .seconds(10)) async throws(KafkaError) {
         let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.commit(points, timeoutMilliseconds: milliseconds) }
+        do throws(KafkaError) {
+            try await client.blocking { [client] () throws(KafkaError) in try client.commit(points, timeoutMilliseconds: milliseconds) }
+        } catch {
+            if error.code == .rebalanceInProgress || error.code == .illegalGeneration {
+                rebalanceSeenAt.store(max(1, (ContinuousClock.now - created).nanoseconds), ordering: .relaxed)
+            }
+            throw error
+        }
+    }
+
+    /// A commit was refused for a rebalance, and no assign or revoke has ended that rebalance yet
+    /// (at most `window` ago). Periodic commits should wait: one sent with the old generation and
+    /// answered after the new one began makes librdkafka (2.0) drop the whole assignment as lost.
+    /// Commits on revoke are unaffected (they carry the new generation).
+    public func mayBeRebalancing(window: Duration = .seconds(30)) -> Bool {
+        let seen = rebalanceSeenAt.load(ordering: .relaxed)
+        return seen > 0 && (ContinuousClock.now - created).nanoseconds - seen < window.nanoseconds
     }
 
     /// Commits every stored offset now, waiting at most `timeout`.

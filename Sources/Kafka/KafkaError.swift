@@ -30,6 +30,7 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let notEnoughReplicas = Code(rawValue: 19)
         public static let topicAuthorizationFailed = Code(rawValue: 29)
         public static let rebalanceInProgress = Code(rawValue: 27)
+        public static let illegalGeneration = Code(rawValue: 22)
 
         public var description: String { RDKafkaErrors.name(of: self) }
     }

@@ -27,6 +27,8 @@ public struct SimulatorConfiguration: Sendable {
     public var perMinuteLimit: Int?
     /// Makes fault injection and jitter deterministic when set.
     public var seed: UInt64?
+    /// An outage: every WeChat endpoint answers HTTP 503 at once (the stand-in for "down").
+    public var unavailable = false
 
     public init(
         accounts: [String: String] = ["wxdemo": "demo-secret"],

@@ -8,6 +8,7 @@ extension WeChatSimulator {
 
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: OutageMiddleware(simulator: self))
         router.get("/health") { _, _ in HTTPResponse.Status.ok }
         router.get("/sim/stats") { _, _ in try SimulatorJSON.stats(self.stats) }
         router.get("/cgi-bin/token") { request, _ in self.classicToken(request) }
@@ -96,4 +97,18 @@ private struct StableTokenRequest: Decodable {
     var appid: String?
     var secret: String?
     var force_refresh: Bool?
+}
+
+/// While `unavailable` is set, the WeChat endpoints answer 503 (the simulator's own stay up).
+struct OutageMiddleware: RouterMiddleware {
+    let simulator: WeChatSimulator
+
+    func handle(
+        _ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response
+    ) async throws -> Response {
+        if request.uri.path.hasPrefix("/cgi-bin/"), simulator.state.withLock({ $0.configuration.unavailable }) {
+            return Response(status: .serviceUnavailable)
+        }
+        return try await next(request, context)
+    }
 }

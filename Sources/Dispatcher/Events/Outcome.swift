@@ -121,6 +121,15 @@ public struct OutcomeRecord: Sendable, Equatable {
     public let msgid: Int64?
     public let attempts: Int
     public let to: String?
+    /// Where the request was read: `topic/partition/offset`.
+    public let source: String?
+
+    private static func source(_ value: JSONValue?) -> String? {
+        guard case .object(let source)? = value, let topic = source["topic"]?.string, let partition = source["partition"]?.int64,
+            let offset = source["offset"]?.int64
+        else { return nil }
+        return "\(topic)/\(partition)/\(offset)"
+    }
 
     /// Nil when the bytes are not an outcome event.
     public static func decode(_ bytes: [UInt8]) -> OutcomeRecord? {
@@ -131,7 +140,8 @@ public struct OutcomeRecord: Sendable, Equatable {
         return OutcomeRecord(
             v: Int(v), kind: kind, id: id, status: status, reason: fields["reason"]?.string,
             errcode: fields["errcode"]?.int64.map(Int.init),
-            msgid: fields["msgid"]?.int64, attempts: Int(attempts), to: fields["to"]?.string
+            msgid: fields["msgid"]?.int64, attempts: Int(attempts), to: fields["to"]?.string,
+            source: Self.source(fields["source"])
         )
     }
 }

@@ -31,20 +31,39 @@ public final class OutcomeTransactions: Sendable {
         var uncommitted = false
         var commitRequests: [CheckedContinuation<Bool, Never>] = []
         var stopped = false
+        /// Counts the transactions begun; with the transactional id it names the open one.
+        var sequence = 0
     }
 
     let producer: KafkaProducer
     let consumer: KafkaConsumer
+    /// The producer's `transactional.id`.
+    let transactionalID: String
+    /// Tells this run's transactions from an earlier run's with the same transactional id.
+    private let incarnation = String(UInt32.random(in: .min ... .max), radix: 36)
+    let progress: ProgressLog
+    let reader: KafkaPartitionReader
     let interval: Duration
     let logger: Logger
     private let state = Mutex(State())
     private let wakeup = Wakeup()
 
-    public init(producer: KafkaProducer, consumer: KafkaConsumer, interval: Duration, logger: Logger) {
+    public init(
+        producer: KafkaProducer, consumer: KafkaConsumer, transactionalID: String, progress: ProgressLog, reader: KafkaPartitionReader,
+        interval: Duration, logger: Logger
+    ) {
         self.producer = producer
         self.consumer = consumer
+        self.transactionalID = transactionalID
+        self.progress = progress
+        self.reader = reader
         self.interval = interval
         self.logger = logger
+    }
+
+    /// Where the last committed transaction left `partition`, from the progress log.
+    func committedPoint(of partition: TopicPartition) async throws(KafkaError) -> CommitPoint? {
+        try await progress.latest(for: partition, reader: reader)
     }
 
     /// Produces `records` (one request's outcome and DLQ copy) into the open transaction and waits
@@ -52,7 +71,7 @@ public final class OutcomeTransactions: Sendable {
     /// caller's worker must `offer` its commit point once.
     func produce(_ records: [KafkaRecord], for partition: TopicPartition) async -> [(record: KafkaRecord, error: KafkaError)] {
         await passGate()
-        let failures = await OutcomePublisher.sendAll(records, with: producer)
+        let failures = await OutcomePublisher.sendAll(tagged(records), with: producer)
         let wake = state.withLock { state in
             if failures.isEmpty {
                 state.delivered.append(Delivered(partition: partition, records: records))
@@ -134,7 +153,7 @@ extension OutcomeTransactions {
     func run(health: DispatcherHealth) async {
         do throws(KafkaError) {
             try await producer.initTransactions()
-            try producer.beginTransaction()
+            try begin()
         } catch {
             health.fatal(error)
             return stop()
@@ -166,8 +185,7 @@ extension OutcomeTransactions {
         var committed = false
         if !needsAbort {
             do throws(KafkaError) {
-                if !points.isEmpty { try await producer.sendOffsetsToTransaction(points, consumer: consumer) }
-                try await producer.commitTransaction()
+                try await commitOpen(with: points)
                 committed = true
             } catch {
                 if error.isFatal || !error.requiresAbort && !error.isRetriable { return error }
@@ -182,24 +200,51 @@ extension OutcomeTransactions {
         } else if let fatal = await abortAndRedo() {
             return fatal
         }
-        do throws(KafkaError) { try producer.beginTransaction() } catch { return error }
+        do throws(KafkaError) { try begin() } catch { return error }
         let requests = state.withLock { state in
             defer { state.commitRequests = [] }
             return state.commitRequests
         }
         openGate()
-        if committed && !points.isEmpty { await commitThroughGroup(points) }
         if committed { requests.forEach { $0.resume(returning: true) } } else { requeue(requests) }
         return nil
     }
 
-    /// The same offsets once more, as a plain group commit. On a real broker this repeats what the
-    /// transaction committed; librdkafka's mock cluster (the embedded Kafka) accepts TxnOffsetCommit
-    /// but never stores it, so there this is what moves the group's position.
-    private func commitThroughGroup(_ points: [TopicPartition: CommitPoint]) async {
-        do throws(KafkaError) { try await consumer.commit(points, timeout: .seconds(5)) } catch {
-            logger.debug("group commit after the transaction failed: \(error)")
+    private func begin() throws(KafkaError) {
+        try producer.beginTransaction()
+        state.withLock { $0.sequence += 1 }
+    }
+
+    /// The open transaction's name, `<transactional.id>:<incarnation>:<sequence>`.
+    private var openTransaction: String { "\(transactionalID):\(incarnation):\(state.withLock { $0.sequence })" }
+
+    /// Every record says which transaction carried it (header `wxpush-txn`), so a reader can tell
+    /// committed copies from aborted ones where a broker fails to hide the latter.
+    private func tagged(_ records: [KafkaRecord]) -> [KafkaRecord] {
+        let header = KafkaHeader(name: "wxpush-txn", string: openTransaction)
+        return records.map { record in
+            var record = record
+            record.headers.append(header)
+            return record
         }
+    }
+
+    /// Writes the partitions' progress and the transaction's own marker into the open
+    /// transaction, adds the offsets, commits.
+    private func commitOpen(with points: [TopicPartition: CommitPoint]) async throws(KafkaError) {
+        do {
+            let records = points.map { progress.record($0.value, for: $0.key) } + [progress.marker(openTransaction)]
+            if let failure = await OutcomePublisher.sendAll(records, with: producer).first {
+                throw failure.error.code == .unknownTopicOrPartition || failure.error.code == .unknownTopic
+                    ? KafkaError(
+                        code: failure.error.code,
+                        message: "the progress topic \(progress.topic) does not exist: create it (1 partition, cleanup.policy=compact)",
+                        isFatal: true)
+                    : failure.error
+            }
+            if !points.isEmpty { try await producer.sendOffsetsToTransaction(points, consumer: consumer) }
+        }
+        try await producer.commitTransaction()
     }
 
     /// Aborts the open transaction and produces what was fine in it again, in a new one.
@@ -209,23 +254,20 @@ extension OutcomeTransactions {
         }
         var backoff = PublishBackoff().initial
         while !Task.isCancelled {
-            do throws(KafkaError) { try producer.beginTransaction() } catch { return error }
+            do throws(KafkaError) { try begin() } catch { return error }
             let redo = state.withLock { state in
                 state.needsAbort = false
                 return state.delivered.flatMap(\.records)
             }
-            let failures = await OutcomePublisher.sendAll(redo, with: producer)
+            let failures = await OutcomePublisher.sendAll(tagged(redo), with: producer)
             if failures.isEmpty {
-                // Committed by the caller's next cycle; the transaction is open again after return.
+                // Commits it here; the caller begins the next one.
                 do throws(KafkaError) {
-                    let points = state.withLock { $0.points }
-                    try await producer.sendOffsetsToTransaction(points, consumer: consumer)
-                    try await producer.commitTransaction()
+                    try await commitOpen(with: state.withLock { $0.points })
                     state.withLock {
                         $0.delivered = []
                         $0.uncommitted = false
                     }
-                    await commitThroughGroup(points)
                     return nil
                 } catch {
                     if error.isFatal { return error }

@@ -3,12 +3,20 @@ import Kafka
 /// Where a partition starts, and how its progress is committed: the commit point plus the offsets
 /// done above it (`CommitMetadata`), on the commit interval while running and once at the end.
 extension PartitionWorker {
-    /// The group's last commit of this partition, and the offsets it marked done above it.
+    /// The group's last commit of this partition (with exactly-once, the furthest of it and the
+    /// progress log), and the offsets it marked done above it. Records below it that Kafka still
+    /// delivers (the group's own offset can lag the progress log) are skipped too.
     func startingPoint() async -> (committed: CommitPoint?, skip: Set<Int64>) {
         let topicPartition = partition.topicPartition
         do {
-            guard let point = try await consumer.committedPoints(for: [topicPartition], timeout: .seconds(5))[topicPartition] ?? nil
-            else { return (nil, []) }
+            var point = try await consumer.committedPoints(for: [topicPartition], timeout: .seconds(5))[topicPartition] ?? nil
+            if let logged = try await publisher.transactions?.committedPoint(of: topicPartition),
+                logged.offset >= point?.offset ?? -1
+            {
+                point = logged
+            }
+            guard let point else { return (nil, []) }
+            logger.debug("\(topicPartition) starts at \(point.offset)")
             let skip = CommitMetadata.decode(point.metadata, committed: point.offset)
             if !skip.isEmpty {
                 logger.info("\(topicPartition): \(skip.count) records above \(point.offset) were done before; skipping them")
@@ -44,7 +52,7 @@ extension PartitionWorker {
 
     /// One commit at a time, in a child task, so the loop never waits for the coordinator.
     func commitInBackground(_ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
-        guard !state.commitInFlight, let point = commitPoint(state) else { return }
+        guard !state.commitInFlight, !consumer.mayBeRebalancing(), let point = commitPoint(state) else { return }
         state.commitInFlight = true
         group.addTask {
             let succeeded = await commit(point, timeout: .seconds(5))
@@ -70,6 +78,12 @@ extension PartitionWorker {
                 logger.warning("the last transaction of \(partition.topicPartition) did not commit; its records will be redone")
             }
             transactions.forget(partition.topicPartition, lost: false)
+            // At shutdown, the group's own offset too (for lag and for readers of the group). Not on
+            // a revoke: a commit answered after yet another rebalance began makes librdkafka 2.0
+            // drop the assignment as lost, and the progress log already has it.
+            if consumer.isShuttingDown, state.stop != .cancelled, let point = currentPoint(state) {
+                _ = await commit(point, timeout: .seconds(5))
+            }
             return
         }
         guard let point = commitPoint(state) else { return }

@@ -89,7 +89,7 @@ struct PartitionWorker: Sendable {
     }
 
     private func receive(_ record: KafkaMessage, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
-        if state.skip.remove(record.offset) != nil {
+        if state.skip.remove(record.offset) != nil || record.offset < state.committed?.offset ?? .min {
             // Done before a restart or rebalance (its outcome is on the results topic): not again.
             _ = state.scheduler.received(record.offset, key: nil, bytes: 0, needsSend: false)
             perform(state.scheduler.published(record.offset), &state, group: &group, mailbox: mailbox)

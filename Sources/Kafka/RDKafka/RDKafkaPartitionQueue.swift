@@ -55,7 +55,7 @@ final class RDKafkaPartitionQueue: @unchecked Sendable {
 }
 
 extension KafkaMessage {
-    fileprivate init(copying message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
+    init(copying message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
         let m = message.pointee
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }

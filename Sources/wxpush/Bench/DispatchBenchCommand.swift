@@ -37,6 +37,14 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     @Flag(help: "Run the dispatcher in this process instead of as a `wxpush run` child process.")
     var inProcess = false
 
+    @Option(help: "Outcomes and offsets in Kafka transactions: on, off, or both (main run twice, same baseline).")
+    var exactlyOnce: ExactlyOnceChoice = .on
+
+    enum ExactlyOnceChoice: String, ExpressibleByArgument, CaseIterable {
+        case on, off, both
+        var modes: [Bool] { self == .both ? [true, false] : [self == .on] }
+    }
+
     func run() async throws {
         LogSetup.bootstrap(defaultLevel: .warning)
         let logger = Logger(label: "wxpush.bench")
@@ -48,26 +56,39 @@ struct DispatchBenchCommand: AsyncParsableCommand {
                 ? "  dispatcher in this process: CPU and RSS include the broker, simulator, load generator and outcome reader"
                 : "  dispatcher: `wxpush run` as a child process; broker, simulator, load and outcome reader in this one")
 
-        let main = try await measure(count: count, window: inFlight, latency: simulatedLatency, rules: rules, logger: logger)
-        print(main.line("main    (window \(inFlight))"))
-        let seconds = simulatedLatency.seconds
-        if seconds > 0 {
-            let bound = Double(partitions * inFlight) / seconds
-            print(
-                String(
-                    format: "  window bound %.0f events/s (partitions × window / latency): %.0f%% of it", bound,
-                    100 * main.eventsPerSecond / bound))
+        var mains: [(exactlyOnce: Bool, measurement: Measurement)] = []
+        for mode in exactlyOnce.modes {
+            let main = try await measure(
+                count: count, window: inFlight, exactlyOnce: mode, latency: simulatedLatency, rules: rules, logger: logger)
+            print(main.line("main    (window \(inFlight), exactly-once \(mode ? "on" : "off"))"))
+            let seconds = simulatedLatency.seconds
+            if seconds > 0 {
+                let bound = Double(partitions * inFlight) / seconds
+                print(
+                    String(
+                        format: "  window bound %.0f events/s (partitions × window / latency): %.0f%% of it", bound,
+                        100 * main.eventsPerSecond / bound))
+            }
+            print(main.resources)
+            mains.append((mode, main))
         }
-        print(main.resources)
         guard !noBaseline else { return }
         let baseline = try await measure(
-            count: min(baselineCount, count), window: 1, latency: simulatedLatency, rules: rules, logger: logger)
+            count: min(baselineCount, count), window: 1, exactlyOnce: exactlyOnce != .off, latency: simulatedLatency, rules: rules,
+            logger: logger)
         print(baseline.line("baseline (window 1)"))
         print(baseline.resources)
-        print(String(format: "ratio main/baseline: %.1f×", main.eventsPerSecond / baseline.eventsPerSecond))
+        for (mode, main) in mains {
+            print(
+                String(
+                    format: "ratio main/baseline (exactly-once %@): %.1f×", mode ? "on" : "off",
+                    main.eventsPerSecond / baseline.eventsPerSecond))
+        }
     }
 
-    private func measure(count: Int, window: Int, latency: Duration, rules: RuleBook, logger: Logger) async throws -> Measurement {
+    private func measure(
+        count: Int, window: Int, exactlyOnce: Bool, latency: Duration, rules: RuleBook, logger: Logger
+    ) async throws -> Measurement {
         var run = PipelineRun(events: SampleEvents.make(count: count, openids: keys, mixed: false), rules: rules)
         if !inProcess {
             let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
@@ -75,6 +96,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
         }
         run.partitions = partitions
         run.inFlight = window
+        run.exactlyOnce = exactlyOnce
         run.simulator.latency = latency
         run.simulator.dailyQuota = Int.max
         let result = try await run.execute(logger: logger)

@@ -19,6 +19,7 @@ struct DevKafkaCommand: AsyncParsableCommand {
         TopicSpec(name: "wxpush.requests", partitions: 6),
         TopicSpec(name: "wxpush.results", partitions: 6),
         TopicSpec(name: "wxpush.dlq", partitions: 1),
+        TopicSpec(name: "wxpush.progress", partitions: 1),
     ]
 
     func validate() throws {

@@ -10,6 +10,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var requests: String?
         var results: String?
         var dlq: String?
+        var progress: String?
     }
     struct WeChat: Decodable, Sendable {
         var apiBase: String?

@@ -50,8 +50,12 @@ struct ConfigurationLoader {
         settings.requestsTopic = topics?.requests ?? settings.requestsTopic
         settings.resultsTopic = topics?.results ?? settings.resultsTopic
         settings.deadLetterTopic = topics?.dlq ?? settings.deadLetterTopic
+        settings.progressTopic = topics?.progress ?? settings.progressTopic
         settings.groupID = file.kafka?.group ?? settings.groupID
-        for (field, value) in [("requests", settings.requestsTopic), ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic)]
+        for (field, value) in [
+            ("requests", settings.requestsTopic), ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic),
+            ("progress", settings.progressTopic),
+        ]
         where value.isEmpty {
             problems.append("kafka.topics.\(field): empty; give a topic name")
         }

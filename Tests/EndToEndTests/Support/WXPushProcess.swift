@@ -53,6 +53,15 @@ final class WXPushProcess: @unchecked Sendable {
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    /// Resident memory now (VmRSS), in MiB; 0 once it exited.
+    var residentMiB: Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return 0 }
+        return kibibytes / 1024
+    }
+
     /// Waits for exit at most `timeout`; returns the exit status.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         try await eventually("wxpush to exit", timeout: timeout) { !self.process.isRunning }

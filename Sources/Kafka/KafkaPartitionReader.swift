@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+
+/// Reads single partitions to their end, outside any consumer group (read_committed): for the
+/// small bookkeeping topics a service reads back at start, not for the data path.
+public final class KafkaPartitionReader: Sendable {
+    private let client: RDKafkaClient
+    /// One read at a time: each assigns the client's one partition.
+    private let reading = NSLock()
+
+    public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "wxpush.kafka.reader")) throws(KafkaError) {
+        var properties = configuration.consumerProperties(groupID: "wxpush-reader")
+        properties["enable.auto.commit"] = "false"
+        properties["enable.partition.eof"] = "true"
+        properties["isolation.level"] = "read_committed"
+        client = try RDKafkaClient(role: .consumer, properties: properties, logger: logger)
+    }
+
+    /// The records of `partition` from `offset` to its end (its high watermark now), in order.
+    public func read(
+        _ partition: TopicPartition, from offset: Int64, timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [KafkaMessage] {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        return try await client.blocking { [client, reading] () throws(KafkaError) in
+            reading.lock()
+            defer { reading.unlock() }
+            let end = try client.watermarks(partition, timeoutMilliseconds: milliseconds).high
+            return try client.readToEnd(partition, from: offset, to: end, timeoutMilliseconds: milliseconds)
+        }
+    }
+
+    public func watermarks(for partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Watermarks {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        return try await client.blocking { [client] () throws(KafkaError) in
+            try client.watermarks(partition, timeoutMilliseconds: milliseconds)
+        }
+    }
+}
