@@ -34,7 +34,7 @@ public struct DispatcherService: Service {
                 if let transactions = publisher.transactions {
                     group.addTask { await transactions.run(health: health) }
                 }
-                try await consumer.run { partition in
+                try await consumer.run(closeTimeout: .seconds(2)) { partition in
                     await PartitionWorker(
                         partition: partition, consumer: consumer, processor: processor, publisher: publisher,
                         settings: settings, stats: stats, health: health, logger: logger
@@ -47,7 +47,7 @@ public struct DispatcherService: Service {
         }
         if let fatal = health.fatalError { throw DispatcherError.producerFailed(fatal) }
         // Outcomes are all acknowledged by now (or abandoned to redelivery): this is only a bound.
-        if !Task.isCancelled { try? await publisher.producer.flush(timeout: .seconds(5)) }
+        if !Task.isCancelled { try? await publisher.producer.flush(timeout: .seconds(1)) }
         logger.info("dispatcher stopped")
     }
 }

@@ -22,6 +22,9 @@ public final class OutcomeCollector: Sendable {
     private final class State: Sendable {
         let received = Mutex<[String: [Received]]>([:])
         let total = Atomic<Int>(0)
+        /// Per partition, the next offset not read yet: a partition read again after the reader
+        /// lost and regained it (a broker outage) is not counted twice.
+        let next = Mutex<[Int32: Int64]>([:])
     }
 
     public init(kafka: KafkaConfiguration, topic: String) throws {
@@ -35,7 +38,11 @@ public final class OutcomeCollector: Sendable {
         let task = Task { [consumer, state] in
             try await consumer.run { partition in
                 for await message in partition.messages {
-                    guard let outcome = OutcomeRecord.decode(message.value) else { continue }
+                    let fresh = state.next.withLock { next in
+                        defer { next[message.partition] = max(next[message.partition] ?? 0, message.offset + 1) }
+                        return message.offset >= next[message.partition] ?? 0
+                    }
+                    guard fresh, let outcome = OutcomeRecord.decode(message.value) else { continue }
                     let entry = Received(
                         outcome: outcome, producedAt: message.timestampMilliseconds.map { Double($0) / 1000 },
                         transaction: message.header("wxpush-txn").map { String(decoding: $0, as: UTF8.self) })

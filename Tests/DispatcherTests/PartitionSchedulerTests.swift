@@ -85,11 +85,11 @@ struct PartitionSchedulerTests {
         #expect(scheduler.doneAboveCommitPoint == [1])
     }
 
-    @Test("the buffer pauses at its record bound and resumes at half")
+    @Test("the buffer pauses at its record bound and resumes with a quarter free")
     func pauseByCount() {
-        var scheduler = Scheduler(limits: .init(window: 1, maxRecords: 4, maxBytes: 1 << 20))
+        var scheduler = Scheduler(limits: .init(window: 1, maxRecords: 8, maxBytes: 1 << 20))
         var actions: [Scheduler.Action] = []
-        for offset in 0..<4 { actions += scheduler.received(Int64(offset), key: key("a"), bytes: 1, needsSend: true).actions }
+        for offset in 0..<8 { actions += scheduler.received(Int64(offset), key: key("a"), bytes: 1, needsSend: true).actions }
         #expect(actions.contains(.pause))
         #expect(scheduler.room == 0)
         #expect(scheduler.isPaused)

@@ -21,15 +21,16 @@ public final class OutcomeTransactions: Sendable {
 
     private struct State {
         var gateOpen = false
-        var gateWaiters: [CheckedContinuation<Void, Never>] = []
+        var gateWaiters: [(id: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Publishes sending now, or delivered but not yet offered by their worker.
         var outstanding = 0
         var needsAbort = false
         /// What the open transaction holds, kept to produce again after an abort.
         var delivered: [Delivered] = []
-        var points: [TopicPartition: CommitPoint] = [:]
+        var points: [TopicPartition: CommitProgress] = [:]
         var uncommitted = false
-        var commitRequests: [CheckedContinuation<Bool, Never>] = []
+        var commitRequests: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+        var nextRequest = 0
         var stopped = false
         /// Counts the transactions begun; with the transactional id it names the open one.
         var sequence = 0
@@ -39,6 +40,10 @@ public final class OutcomeTransactions: Sendable {
     let consumer: KafkaConsumer
     /// The producer's `transactional.id`.
     let transactionalID: String
+    /// How long one transactional call may block. librdkafka's calls cannot be cancelled, so this
+    /// bounds how long a shutdown waits for them when the brokers are gone; the loops around them
+    /// retry.
+    static let callTimeout: Duration = .seconds(2)
     /// Tells this run's transactions from an earlier run's with the same transactional id.
     private let incarnation = String(UInt32.random(in: .min ... .max), radix: 36)
     let progress: ProgressLog
@@ -70,7 +75,7 @@ public final class OutcomeTransactions: Sendable {
     /// for their delivery; failures are returned and make the transaction abort. On success the
     /// caller's worker must `offer` its commit point once.
     func produce(_ records: [KafkaRecord], for partition: TopicPartition) async -> [(record: KafkaRecord, error: KafkaError)] {
-        await passGate()
+        guard await passGate() else { return records.map { ($0, KafkaError.cancelled) } }
         let failures = await OutcomePublisher.sendAll(tagged(records), with: producer)
         let wake = state.withLock { state in
             if failures.isEmpty {
@@ -87,7 +92,7 @@ public final class OutcomeTransactions: Sendable {
     }
 
     /// A worker processed one successful `produce`: `point` is its partition's commit point now.
-    func offer(_ point: CommitPoint?, for partition: TopicPartition) {
+    func offer(_ point: CommitProgress?, for partition: TopicPartition) {
         let wake = state.withLock { state in
             state.outstanding -= 1
             if let point { state.points[partition] = point }
@@ -96,15 +101,32 @@ public final class OutcomeTransactions: Sendable {
         if wake { wakeup.signal() }
     }
 
-    /// Commits the open transaction now (a revoked partition's last records); true once committed.
-    func commitNow() async -> Bool {
-        await withCheckedContinuation { continuation in
+    /// Commits the open transaction now (a revoked partition's last records); true once committed,
+    /// false when it could not be within `timeout` (or the committer stopped).
+    func commitNow(timeout: Duration) async -> Bool {
+        let id = state.withLock { state in
+            defer { state.nextRequest += 1 }
+            return state.nextRequest
+        }
+        let deadline = Task {
+            try? await Task.sleep(for: timeout)
+            self.resolve(request: id, with: false)
+        }
+        defer { deadline.cancel() }
+        return await withCheckedContinuation { continuation in
             let stopped = state.withLock { state in
-                if !state.stopped { state.commitRequests.append(continuation) }
+                if !state.stopped { state.commitRequests.append((id, continuation)) }
                 return state.stopped
             }
             if stopped { continuation.resume(returning: false) } else { wakeup.signal() }
         }
+    }
+
+    private func resolve(request id: Int, with result: Bool) {
+        let request = state.withLock { state in
+            state.commitRequests.firstIndex { $0.id == id }.map { state.commitRequests.remove(at: $0) }
+        }
+        request?.continuation.resume(returning: result)
     }
 
     /// A partition gone (revoked after its last commit, or lost): its offsets leave the transactions.
@@ -120,21 +142,34 @@ public final class OutcomeTransactions: Sendable {
         wakeup.signal()
     }
 
-    private func passGate() async {
-        while true {
+    /// Waits until the gate is open and counts the caller as outstanding; false when cancelled first.
+    private func passGate() async -> Bool {
+        while !Task.isCancelled {
             let passed = state.withLock { state in
                 if state.gateOpen { state.outstanding += 1 }
                 return state.gateOpen
             }
-            if passed { return }
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state in
-                    if !state.gateOpen { state.gateWaiters.append(continuation) }
-                    return state.gateOpen
+            if passed { return true }
+            let id = state.withLock { state in
+                defer { state.nextRequest += 1 }
+                return state.nextRequest
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let open = state.withLock { state in
+                        if !state.gateOpen && !Task.isCancelled { state.gateWaiters.append((id, continuation)) }
+                        return state.gateOpen || Task.isCancelled
+                    }
+                    if open { continuation.resume() }
                 }
-                if open { continuation.resume() }
+            } onCancel: {
+                let waiter = state.withLock { state in
+                    state.gateWaiters.firstIndex { $0.id == id }.map { state.gateWaiters.remove(at: $0) }
+                }
+                waiter?.continuation.resume()
             }
         }
+        return false
     }
 
     private func openGate() {
@@ -143,7 +178,7 @@ public final class OutcomeTransactions: Sendable {
             defer { state.gateWaiters = [] }
             return state.gateWaiters
         }
-        waiters.forEach { $0.resume() }
+        waiters.forEach { $0.continuation.resume() }
     }
 }
 
@@ -188,8 +223,14 @@ extension OutcomeTransactions {
                 try await commitOpen(with: points)
                 committed = true
             } catch {
-                if error.isFatal || !error.requiresAbort && !error.isRetriable { return error }
+                if error.isFatal { return error }
                 logger.warning("transaction commit failed (\(error)); aborting and producing its outcomes again")
+            }
+        }
+        if !committed {
+            switch await abortAndRedo() {
+            case .failure(let fatal): return fatal
+            case .success(let redone): committed = redone
             }
         }
         if committed {
@@ -197,16 +238,15 @@ extension OutcomeTransactions {
                 $0.delivered = []
                 $0.uncommitted = false
             }
-        } else if let fatal = await abortAndRedo() {
-            return fatal
         }
+        guard committed || !Task.isCancelled else { return nil }  // stopping: `stop` answers the requests
         do throws(KafkaError) { try begin() } catch { return error }
         let requests = state.withLock { state in
             defer { state.commitRequests = [] }
             return state.commitRequests
         }
         openGate()
-        if committed { requests.forEach { $0.resume(returning: true) } } else { requeue(requests) }
+        if committed { requests.forEach { $0.continuation.resume(returning: true) } } else { requeue(requests) }
         return nil
     }
 
@@ -231,59 +271,68 @@ extension OutcomeTransactions {
 
     /// Writes the partitions' progress and the transaction's own marker into the open
     /// transaction, adds the offsets, commits.
-    private func commitOpen(with points: [TopicPartition: CommitPoint]) async throws(KafkaError) {
+    private func commitOpen(with progress: [TopicPartition: CommitProgress]) async throws(KafkaError) {
+        let points = progress.mapValues(\.point)
         do {
-            let records = points.map { progress.record($0.value, for: $0.key) } + [progress.marker(openTransaction)]
+            let records = points.map { self.progress.record($0.value, for: $0.key) } + [self.progress.marker(openTransaction)]
             if let failure = await OutcomePublisher.sendAll(records, with: producer).first {
                 throw failure.error.code == .unknownTopicOrPartition || failure.error.code == .unknownTopic
                     ? KafkaError(
                         code: failure.error.code,
-                        message: "the progress topic \(progress.topic) does not exist: create it (1 partition, cleanup.policy=compact)",
+                        message:
+                            "the progress topic \(self.progress.topic) does not exist: create it (1 partition, cleanup.policy=compact)",
                         isFatal: true)
                     : failure.error
             }
-            if !points.isEmpty { try await producer.sendOffsetsToTransaction(points, consumer: consumer) }
+            if !points.isEmpty { try await producer.sendOffsetsToTransaction(points, consumer: consumer, timeout: Self.callTimeout) }
         }
-        try await producer.commitTransaction()
-    }
-
-    /// Aborts the open transaction and produces what was fine in it again, in a new one.
-    private func abortAndRedo() async -> KafkaError? {
-        do throws(KafkaError) { try await producer.abortTransaction() } catch {
-            if error.isFatal { return error }
-        }
+        // A retriable failure (the brokers unreachable) leaves the transaction to be committed
+        // again, not aborted: it may already be committing on the broker.
         var backoff = PublishBackoff().initial
-        while !Task.isCancelled {
-            do throws(KafkaError) { try begin() } catch { return error }
-            let redo = state.withLock { state in
-                state.needsAbort = false
-                return state.delivered.flatMap(\.records)
-            }
-            let failures = await OutcomePublisher.sendAll(tagged(redo), with: producer)
-            if failures.isEmpty {
-                // Commits it here; the caller begins the next one.
-                do throws(KafkaError) {
-                    try await commitOpen(with: state.withLock { $0.points })
-                    state.withLock {
-                        $0.delivered = []
-                        $0.uncommitted = false
-                    }
-                    return nil
-                } catch {
-                    if error.isFatal { return error }
-                }
-            }
-            logger.warning("producing an aborted transaction's outcomes again failed; retrying in \(backoff)")
-            do throws(KafkaError) { try await producer.abortTransaction() } catch {
-                if error.isFatal { return error }
+        while true {
+            do throws(KafkaError) {
+                return try await producer.commitTransaction(timeout: Self.callTimeout)
+            } catch {
+                guard error.isRetriable, !error.requiresAbort, !error.isFatal, !Task.isCancelled else { throw error }
+                logger.warning("transaction commit: \(error); trying again in \(backoff)")
             }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, PublishBackoff().maximum)
         }
-        return nil
     }
 
-    private func requeue(_ requests: [CheckedContinuation<Bool, Never>]) {
+    /// Aborts the open transaction and commits what was fine in it again, in a new one; retried
+    /// with backoff (a broker outage) until it commits (true), the task is cancelled (false), or
+    /// an error is fatal.
+    private func abortAndRedo() async -> Result<Bool, KafkaError> {
+        var backoff = PublishBackoff().initial
+        var open = true
+        while !Task.isCancelled {
+            do throws(KafkaError) {
+                if open {
+                    try await producer.abortTransaction(timeout: Self.callTimeout)
+                    open = false
+                }
+                try begin()
+                open = true
+                let redo = state.withLock { state in
+                    state.needsAbort = false
+                    return state.delivered.flatMap(\.records)
+                }
+                if let failure = await OutcomePublisher.sendAll(tagged(redo), with: producer).first { throw failure.error }
+                try await commitOpen(with: state.withLock { $0.points })
+                return .success(true)
+            } catch {
+                if error.isFatal { return .failure(error) }
+                logger.warning("transaction: \(error); aborting and trying again in \(backoff)")
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, PublishBackoff().maximum)
+        }
+        return .success(false)
+    }
+
+    private func requeue(_ requests: [(id: Int, continuation: CheckedContinuation<Bool, Never>)]) {
         state.withLock { $0.commitRequests.insert(contentsOf: requests, at: 0) }
         wakeup.signal()
     }
@@ -298,7 +347,7 @@ extension OutcomeTransactions {
             }
             return (state.commitRequests, state.gateWaiters)
         }
-        requests.forEach { $0.resume(returning: false) }
-        waiters.forEach { $0.resume() }
+        requests.forEach { $0.continuation.resume(returning: false) }
+        waiters.forEach { $0.continuation.resume() }
     }
 }

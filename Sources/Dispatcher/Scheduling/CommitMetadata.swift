@@ -1,3 +1,5 @@
+import Kafka
+
 /// The offsets done above a commit point, carried in the commit's metadata (the approach of
 /// confluent's parallel-consumer): the partition's next owner, after a restart or a rebalance,
 /// skips them instead of sending and reporting them again.
@@ -31,4 +33,13 @@ public enum CommitMetadata {
         }
         return offsets
     }
+}
+
+/// A partition's progress before it is encoded: cheap to hand over on every published outcome,
+/// encoded (`point`) only when it is committed.
+public struct CommitProgress: Sendable, Equatable {
+    public var offset: Int64
+    public var doneAbove: [Int64]
+
+    public var point: CommitPoint { CommitPoint(offset: offset, metadata: CommitMetadata.encode(doneAbove: doneAbove, committed: offset)) }
 }

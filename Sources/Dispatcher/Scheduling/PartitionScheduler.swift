@@ -1,4 +1,5 @@
 import DequeModule
+import HeapModule
 
 /// What one partition's records are doing, as a value: the send window, per-recipient order, the
 /// records parked outside the window (waiting for their recipient's turn or a retry's backoff), the
@@ -52,8 +53,10 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     private var records: [Int64: Record] = [:]
     /// Per order key, its held records in offset order; the first one has the turn.
     private var turns: [[UInt8]: Deque<Int64>] = [:]
-    /// Records that may send now, in the order they became ready.
-    private var ready: Deque<Int64> = []
+    /// Records that may send now; the oldest goes first (a record that waited for its recipient's
+    /// turn or a backoff is not queued again behind everything read since, and the commit point,
+    /// which cannot pass it anyway, moves sooner).
+    private var ready = Heap<Int64>()
     private var retryAt: [Int64: C.Instant] = [:]
     private var progress = OffsetTracker()
     private var bytes = 0
@@ -81,6 +84,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     /// The next commit point, and the offsets done above it (they are skipped after a restart).
     public var committable: Int64? { progress.committable }
     public var doneAboveCommitPoint: [Int64] { progress.doneAboveCommitPoint }
+    public var commitProgress: CommitProgress? { committable.map { CommitProgress(offset: $0, doneAbove: doneAboveCommitPoint) } }
 
     /// When the earliest backoff ends.
     public var nextTimer: C.Instant? { retryAt.values.min() }
@@ -100,7 +104,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
             } else {
                 record.phase = .ready
             }
-            if record.phase == .ready { ready.append(offset) }
+            if record.phase == .ready { ready.insert(offset) }
         }
         records[offset] = record
         self.bytes += bytes
@@ -132,18 +136,20 @@ public struct PartitionScheduler<C: Clock>: Sendable {
         guard let record = records.removeValue(forKey: offset) else { return [] }
         bytes -= record.bytes
         progress.completed(offset)
-        guard isPaused && records.count <= limits.maxRecords / 2 && bytes <= limits.maxBytes / 2 else { return [] }
+        // Resume with a quarter free: enough to refill without pausing at once, little enough that a
+        // partition is not held paused while one slow recipient drains its backlog.
+        guard isPaused && records.count <= limits.maxRecords * 3 / 4 && bytes <= limits.maxBytes * 3 / 4 else { return [] }
         isPaused = false
         return [.resume]
     }
 
-    /// Backoffs that ended by `now` make their records ready again, ahead of records not yet tried.
+    /// Backoffs that ended by `now` make their records ready again (ahead of newer records).
     public mutating func timersDue(at now: C.Instant) -> [Action] {
-        let due = retryAt.filter { $0.value <= now }.keys.sorted(by: >)
+        let due = retryAt.filter { $0.value <= now }.keys
         for offset in due {
             retryAt[offset] = nil
             records[offset]?.phase = .ready
-            ready.prepend(offset)
+            ready.insert(offset)
         }
         return due.isEmpty ? [] : fill()
     }
@@ -152,7 +158,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     /// commit point and go to the partition's next owner.
     public mutating func drain() {
         isDraining = true
-        ready.removeAll()
+        ready = Heap()
         retryAt.removeAll()
     }
 
@@ -160,7 +166,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     private mutating func fill() -> [Action] {
         guard !isDraining else { return [] }
         var actions: [Action] = []
-        while sending < limits.window, let offset = ready.popFirst() {
+        while sending < limits.window, let offset = ready.popMin() {
             records[offset]?.phase = .sending
             sending += 1
             actions.append(.send(offset))
@@ -176,7 +182,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
             turns[key] = queue
             if records[next]?.phase == .waitingForTurn {
                 records[next]?.phase = .ready
-                ready.append(next)
+                ready.insert(next)
             }
         } else {
             turns[key] = nil

@@ -46,7 +46,7 @@ extension PartitionWorker {
     func settle(_ reports: [Report], _ state: inout State) {
         for case .published(let offset, .acknowledged) in reports {
             _ = state.scheduler.published(offset)
-            publisher.transactions?.offer(state.stop == .lost ? nil : currentPoint(state), for: partition.topicPartition)
+            publisher.transactions?.offer(state.stop == .lost ? nil : state.scheduler.commitProgress, for: partition.topicPartition)
         }
     }
 
@@ -61,7 +61,7 @@ extension PartitionWorker {
     }
 
     /// The last commit, while the partition is still ours; none for a lost partition.
-    func finish(_ state: State) async {
+    func finish(_ state: State, drainDeadline: ContinuousClock.Instant) async {
         switch state.stop {
         case .lost:
             logger.warning("\(partition.topicPartition) was lost (session timeout): in-flight work cancelled, nothing committed")
@@ -74,21 +74,27 @@ extension PartitionWorker {
         }
         if let transactions = publisher.transactions {
             // Its points are offered already: the next transaction carries them (and its outcomes).
-            if state.stop != .cancelled, await !transactions.commitNow() {
+            var committed = false
+            if state.stop != .cancelled {
+                committed = await transactions.commitNow(timeout: max(.milliseconds(500), drainDeadline - .now))
+            }
+            if !committed && state.stop != .cancelled {
                 logger.warning("the last transaction of \(partition.topicPartition) did not commit; its records will be redone")
             }
             transactions.forget(partition.topicPartition, lost: false)
             // At shutdown, the group's own offset too (for lag and for readers of the group). Not on
             // a revoke: a commit answered after yet another rebalance began makes librdkafka 2.0
             // drop the assignment as lost, and the progress log already has it.
-            if consumer.isShuttingDown, state.stop != .cancelled, let point = currentPoint(state) {
-                _ = await commit(point, timeout: .seconds(5))
+            if committed, consumer.isShuttingDown, let point = currentPoint(state) {
+                _ = await commit(point, timeout: .seconds(1))
             }
             return
         }
         guard let point = commitPoint(state) else { return }
-        // Cancelled (a second signal): one short try, the process is on its way out.
-        _ = await commit(point, timeout: state.stop == .cancelled ? .seconds(1) : .seconds(5))
+        // Bounded by the drain deadline (plus a little): with the brokers gone, waiting longer
+        // only delays the exit. Cancelled (a second signal): one short try.
+        let timeout = state.stop == .cancelled ? .seconds(1) : max(.seconds(1), drainDeadline + .seconds(2) - .now)
+        _ = await commit(point, timeout: timeout)
     }
 
     private func commit(_ point: CommitPoint, timeout: Duration) async -> Bool {

@@ -44,7 +44,7 @@ struct PartitionWorker: Sendable {
         let start = await startingPoint()
         var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
-        await withDiscardingTaskGroup { group in
+        let drainDeadline = await withDiscardingTaskGroup { group in
             var drainDeadline: ContinuousClock.Instant?
             var nextCommit = ContinuousClock.now + settings.commitInterval
             while state.stop == nil {
@@ -73,9 +73,10 @@ struct PartitionWorker: Sendable {
                 await partition.wakeup.wait(until: timers.min())
             }
             if state.stop != .drained { group.cancelAll() }
+            return drainDeadline ?? .now
         }
         settle(mailbox.takeAll(), &state)
-        await finish(state)
+        await finish(state, drainDeadline: drainDeadline)
     }
 
     /// Takes records while the buffer has room; each is prepared at once, so its recipient (its
@@ -133,7 +134,7 @@ struct PartitionWorker: Sendable {
         case .published(let offset, .acknowledged):
             state.originals[offset] = nil
             perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
-            publisher.transactions?.offer(currentPoint(state), for: partition.topicPartition)
+            publisher.transactions?.offer(state.scheduler.commitProgress, for: partition.topicPartition)
         case .published(_, .fatal(let error)):
             health.fatal(error)
             state.stop = .fatal

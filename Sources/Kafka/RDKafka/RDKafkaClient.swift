@@ -87,7 +87,9 @@ final class RDKafkaClient: @unchecked Sendable {
                 rd_kafka_poll(handle, 0)
             }
             for bits in topics { rd_kafka_topic_destroy(OpaquePointer(bitPattern: bits)) }
-            rd_kafka_destroy(handle)
+            // A consumer was closed (or gave up closing after its timeout) by `KafkaConsumer.run`:
+            // destroying must not try again and wait for brokers that may be gone.
+            rd_kafka_destroy_flags(handle, purge ? 0 : Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
             context.release()
         }
     }

@@ -32,5 +32,6 @@ struct RunCommand: AsyncParsableCommand {
         )
         let group = ServiceGroup(services: assembly.services, gracefulShutdownSignals: [], logger: logger)
         try await SignalEscalation.run(group, logger: logger)
+        logger.info("wxpush stopped")
     }
 }

@@ -49,13 +49,27 @@ final class ChaosRun: Sendable {
     func instance(_ config: String) throws -> WXPushProcess {
         try WXPushProcess(
             ["run", "--config", config], environment: ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": "warning"],
-            stderr: URL(fileURLWithPath: "/tmp/chaos-\(UUID().uuidString.prefix(4)).log"))
+            // Each child's warnings go to a file of its own (named in a failing test's output), not the test log.
+            stderr: FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-chaos-\(UUID().uuidString.prefix(8)).log"))
     }
 
     /// Notes a child's resident memory (call it now and then; the row shows the peak).
     func sample(_ process: WXPushProcess) {
         let resident = process.residentMiB
         peakResident.withLock { $0 = max($0, resident) }
+    }
+
+    /// Samples `process` every 200 ms for `duration`; returns the peak seen in that time.
+    @discardableResult
+    func sample(_ process: WXPushProcess, for duration: Duration) async throws -> Double {
+        let end = ContinuousClock.now + duration
+        var peak = 0.0
+        while ContinuousClock.now < end {
+            sample(process)
+            peak = max(peak, process.residentMiB)
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return peak
     }
 
     /// Waits until `ids` requests have an outcome, sampling `processes` every 200 ms.
