@@ -29,6 +29,10 @@ enum PoisonRecords {
                 let big = String(repeating: "x", count: 900 * 1024)
                 return Record(
                     key: key, value: Array(#"{"id":"big-\#(index)","type":"order.shipped","to":"o","data":{"note":"\#(big)"}}"#.utf8))
+            case 6 where index % 80 == 46:
+                // An id of 950 KB: its outcome must be capped to fit, its DLQ copy becomes a reference copy.
+                let id = "long-\(index)-" + String(repeating: "i", count: 950 * 1024)
+                return Record(key: key, value: Array(#"{"id":"\#(id)","type":"no.such.rule","to":"o"}"#.utf8))
             case 6: return Record(key: key, value: Array(#"{"id":"type-\#(index)","type":"no.such.rule","to":"o"}"#.utf8))
             default: return Record(key: key, value: Array(#"{"id":"\#(index)","to":42}"#.utf8))
             }
