@@ -43,7 +43,7 @@ public struct DispatcherSettings: Sendable, Equatable {
         self.progressTopic = progressTopic
         self.groupID = groupID
         self.inFlightPerPartition = inFlightPerPartition
-        self.bufferedRecordsPerPartition = bufferedRecordsPerPartition ?? max(4_096, inFlightPerPartition * 32)
+        self.bufferedRecordsPerPartition = bufferedRecordsPerPartition ?? max(2_048, inFlightPerPartition * 32)
         self.bufferedBytesPerPartition = bufferedBytesPerPartition
         self.drainTimeout = drainTimeout
         self.commitInterval = commitInterval

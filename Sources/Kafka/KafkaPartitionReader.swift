@@ -30,9 +30,8 @@ public final class KafkaPartitionReader: Sendable {
     }
 
     public func watermarks(for partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Watermarks {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        return try await client.blocking { [client] () throws(KafkaError) in
-            try client.watermarks(partition, timeoutMilliseconds: milliseconds)
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.watermarks(partition, timeoutMilliseconds: ms)
         }
     }
 }

@@ -61,15 +61,15 @@ public final class KafkaProducer: Sendable {
 
     /// Waits until every enqueued record has its delivery report.
     public func flush(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.flush(timeoutMilliseconds: milliseconds) }
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in try client.flush(timeoutMilliseconds: ms) }
     }
 
     /// A transactional producer (`transactional.id` set in the configuration): call `initTransactions`
     /// once, then produce only inside `beginTransaction` … `commitTransaction` / `abortTransaction`.
     public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.initTransactions(timeoutMilliseconds: milliseconds) }
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.initTransactions(timeoutMilliseconds: ms)
+        }
     }
 
     public func beginTransaction() throws(KafkaError) { try client.beginTransaction() }
@@ -78,22 +78,22 @@ public final class KafkaProducer: Sendable {
     public func sendOffsetsToTransaction(
         _ offsets: [TopicPartition: CommitPoint], consumer: KafkaConsumer, timeout: Duration = .seconds(30)
     ) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        let consumerClient = consumer.client
-        try await client.blocking { [client] () throws(KafkaError) in
-            try client.sendOffsetsToTransaction(offsets, consumer: consumerClient, timeoutMilliseconds: milliseconds)
+        try await client.blocking(timeout: timeout) { [client, consumer] (ms) throws(KafkaError) in
+            try client.sendOffsetsToTransaction(offsets, consumer: consumer.client, timeoutMilliseconds: ms)
         }
     }
 
     /// Flushes the open transaction's records and commits it.
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.commitTransaction(timeoutMilliseconds: milliseconds) }
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.commitTransaction(timeoutMilliseconds: ms)
+        }
     }
 
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.abortTransaction(timeoutMilliseconds: milliseconds) }
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.abortTransaction(timeoutMilliseconds: ms)
+        }
     }
 
     /// Set once the producer hit a fatal error (idempotence broken): every later send fails, so the

@@ -45,7 +45,7 @@ struct RestartTests {
     private func stopAndRestart(signal: Int32) async throws -> Outcome {
         let total = 3_000
         let pipeline = try await EmbeddedPipeline.start(simulator: SimulatorConfiguration(latency: .milliseconds(20)), logger: logger)
-        let config = try pipeline.writeRunConfiguration(rulesYAML: restartRules, inFlight: 16).path
+        let config = try pipeline.writeRunConfiguration(rulesYAML: orderShippedRules, inFlight: 16).path
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
         let events = SampleEvents.make(count: total, openids: 300, mixed: false)
@@ -71,13 +71,3 @@ struct RestartTests {
         return Outcome(firstExit: firstExit, missing: missing, total: total, stats: stats, uncommitted: uncommitted)
     }
 }
-
-/// The rules `wxpush run` uses in these tests.
-private let restartRules = """
-    rules:
-      order.shipped:
-        kind: template
-        template_id: TEMPLATE_ORDER_SHIPPED
-        data:
-          keyword1: "{{order.id}}"
-    """

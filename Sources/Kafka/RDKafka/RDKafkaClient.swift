@@ -108,6 +108,14 @@ final class RDKafkaClient: @unchecked Sendable {
         return try result.get()
     }
 
+    /// `blocking`, for calls that take librdkafka's timeout in milliseconds.
+    func blocking<T: Sendable>(
+        timeout: Duration, _ work: @escaping @Sendable (Int32) throws(KafkaError) -> T
+    ) async throws(KafkaError) -> T {
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        return try await blocking { () throws(KafkaError) in try work(milliseconds) }
+    }
+
     /// The topic handle for producing to `name` (kcat's fast path: no lookup by name per record).
     func topicHandle(_ name: String) -> OpaquePointer {
         let bits = topics.withLock { topics in

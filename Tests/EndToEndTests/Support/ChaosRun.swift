@@ -43,7 +43,7 @@ final class ChaosRun: Sendable {
     }
 
     func configuration(_ options: RunOptions) throws -> String {
-        try pipeline.writeRunConfiguration(rulesYAML: chaosRules, options).path
+        try pipeline.writeRunConfiguration(rulesYAML: orderShippedRules, options).path
     }
 
     func instance(_ config: String) throws -> WXPushProcess {
@@ -155,8 +155,8 @@ extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// The rules the chaos children use: the sample events' `order.shipped`.
-let chaosRules = """
+/// The rules the `wxpush run` children of these tests use: the sample events' `order.shipped`.
+let orderShippedRules = """
     rules:
       order.shipped:
         kind: template
