@@ -274,7 +274,7 @@ extension OutcomeTransactions {
     private func commitOpen(with progress: [TopicPartition: CommitProgress]) async throws(KafkaError) {
         let points = progress.mapValues(\.point)
         do {
-            let records = points.map { self.progress.record($0.value, for: $0.key) } + [self.progress.marker(openTransaction)]
+            let records = progress.map { self.progress.record($0.value.fullPoint, for: $0.key) } + [self.progress.marker(openTransaction)]
             if let failure = await OutcomePublisher.sendAll(records, with: producer).first {
                 throw failure.error.code == .unknownTopicOrPartition || failure.error.code == .unknownTopic
                     ? KafkaError(
