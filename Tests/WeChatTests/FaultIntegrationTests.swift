@@ -46,8 +46,14 @@ struct FaultIntegrationTests {
                 $0.hangDuration = .seconds(3)
             }
             let started = ContinuousClock.now
+            let requestsBefore = fixture.simulator.stats.sendRequests
             let send = Task { await client.send(templateMessage(), account: "demo") }
-            try await Task.sleep(for: .milliseconds(100))
+            // Cancel once the request hangs at the simulator, not after a guessed delay.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while fixture.simulator.stats.sendRequests == requestsBefore && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(fixture.simulator.stats.sendRequests > requestsBefore)
             send.cancel()
             let result = await send.value
             #expect(result.action == .retry)
