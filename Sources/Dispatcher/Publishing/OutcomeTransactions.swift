@@ -12,14 +12,18 @@ import Waiting
 /// publish already in it has been delivered *and* its partition worker has offered its new commit
 /// point, then sends those offsets and commits. A publish that fails makes the transaction abort;
 /// the outcomes that were fine in it are produced again into the next one (their offsets are still
-/// offered), and the failed publish is retried whole by its caller.
+/// offered), and the failed publish is retried whole by its caller. Each commit also writes the
+/// partitions' progress and its own marker to the progress log (`ProgressLog`).
+///
+/// This file: the publishers' side (gate, produce, offer, commit requests). The committer's loop is
+/// in `OutcomeTransactions+Committing.swift`.
 public final class OutcomeTransactions: Sendable {
-    private struct Delivered: Sendable {
+    struct Delivered: Sendable {
         let partition: TopicPartition
         let records: [KafkaRecord]
     }
 
-    private struct State {
+    struct State {
         var gateOpen = false
         var gateWaiters: [(id: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Publishes sending now, or delivered but not yet offered by their worker.
@@ -45,13 +49,13 @@ public final class OutcomeTransactions: Sendable {
     /// retry.
     static let callTimeout: Duration = .seconds(2)
     /// Tells this run's transactions from an earlier run's with the same transactional id.
-    private let incarnation = String(UInt32.random(in: .min ... .max), radix: 36)
+    let incarnation = String(UInt32.random(in: .min ... .max), radix: 36)
     let progress: ProgressLog
     let reader: KafkaPartitionReader
     let interval: Duration
     let logger: Logger
-    private let state = Mutex(State())
-    private let wakeup = Wakeup()
+    let state = Mutex(State())
+    let wakeup = Wakeup()
 
     public init(
         producer: KafkaProducer, consumer: KafkaConsumer, transactionalID: String, progress: ProgressLog, reader: KafkaPartitionReader,
@@ -172,182 +176,12 @@ public final class OutcomeTransactions: Sendable {
         return false
     }
 
-    private func openGate() {
+    func openGate() {
         let waiters = state.withLock { state in
             state.gateOpen = true
             defer { state.gateWaiters = [] }
             return state.gateWaiters
         }
-        waiters.forEach { $0.continuation.resume() }
-    }
-}
-
-extension OutcomeTransactions {
-    /// Initialises the transactional producer (aborting what a previous run of this instance left
-    /// open) and then commits every interval, or when asked, until cancelled or fatal.
-    func run(health: DispatcherHealth) async {
-        do throws(KafkaError) {
-            try await producer.initTransactions()
-            try begin()
-        } catch {
-            health.fatal(error)
-            return stop()
-        }
-        openGate()
-        var next = ContinuousClock.now + interval
-        while !Task.isCancelled && health.fatalError == nil {
-            let due = ContinuousClock.now >= next
-            let (requested, needsAbort, uncommitted) = state.withLock { ($0.commitRequests.count > 0, $0.needsAbort, $0.uncommitted) }
-            if due || requested || needsAbort {
-                next = .now + interval
-                if needsAbort || uncommitted || requested {
-                    if let fatal = await cycle() {
-                        health.fatal(fatal)
-                        break
-                    }
-                }
-            }
-            await wakeup.wait(until: next)
-        }
-        stop()
-    }
-
-    /// One commit (or abort and redo) with the gate closed.
-    private func cycle() async -> KafkaError? {
-        state.withLock { $0.gateOpen = false }
-        while state.withLock({ $0.outstanding > 0 }) && !Task.isCancelled { await wakeup.wait(until: .now + .seconds(1)) }
-        let (needsAbort, points) = state.withLock { ($0.needsAbort, $0.points) }
-        var committed = false
-        if !needsAbort {
-            do throws(KafkaError) {
-                try await commitOpen(with: points)
-                committed = true
-            } catch {
-                if error.isFatal { return error }
-                logger.warning("transaction commit failed (\(error)); aborting and producing its outcomes again")
-            }
-        }
-        if !committed {
-            switch await abortAndRedo() {
-            case .failure(let fatal): return fatal
-            case .success(let redone): committed = redone
-            }
-        }
-        if committed {
-            state.withLock {
-                $0.delivered = []
-                $0.uncommitted = false
-            }
-        }
-        guard committed || !Task.isCancelled else { return nil }  // stopping: `stop` answers the requests
-        do throws(KafkaError) { try begin() } catch { return error }
-        let requests = state.withLock { state in
-            defer { state.commitRequests = [] }
-            return state.commitRequests
-        }
-        openGate()
-        if committed { requests.forEach { $0.continuation.resume(returning: true) } } else { requeue(requests) }
-        return nil
-    }
-
-    private func begin() throws(KafkaError) {
-        try producer.beginTransaction()
-        state.withLock { $0.sequence += 1 }
-    }
-
-    /// The open transaction's name, `<transactional.id>:<incarnation>:<sequence>`.
-    private var openTransaction: String { "\(transactionalID):\(incarnation):\(state.withLock { $0.sequence })" }
-
-    /// Every record says which transaction carried it (header `wxpush-txn`), so a reader can tell
-    /// committed copies from aborted ones where a broker fails to hide the latter.
-    private func tagged(_ records: [KafkaRecord]) -> [KafkaRecord] {
-        let header = KafkaHeader(name: "wxpush-txn", string: openTransaction)
-        return records.map { record in
-            var record = record
-            record.headers.append(header)
-            return record
-        }
-    }
-
-    /// Writes the partitions' progress and the transaction's own marker into the open
-    /// transaction, adds the offsets, commits.
-    private func commitOpen(with progress: [TopicPartition: CommitProgress]) async throws(KafkaError) {
-        let points = progress.mapValues(\.point)
-        do {
-            let records = progress.map { self.progress.record($0.value.fullPoint, for: $0.key) } + [self.progress.marker(openTransaction)]
-            if let failure = await OutcomePublisher.sendAll(records, with: producer).first {
-                throw failure.error.code == .unknownTopicOrPartition || failure.error.code == .unknownTopic
-                    ? KafkaError(
-                        code: failure.error.code,
-                        message:
-                            "the progress topic \(self.progress.topic) does not exist: create it (1 partition, cleanup.policy=compact)",
-                        isFatal: true)
-                    : failure.error
-            }
-            if !points.isEmpty { try await producer.sendOffsetsToTransaction(points, consumer: consumer, timeout: Self.callTimeout) }
-        }
-        // A retriable failure (the brokers unreachable) leaves the transaction to be committed
-        // again, not aborted: it may already be committing on the broker.
-        var backoff = PublishBackoff().initial
-        while true {
-            do throws(KafkaError) {
-                return try await producer.commitTransaction(timeout: Self.callTimeout)
-            } catch {
-                guard error.isRetriable, !error.requiresAbort, !error.isFatal, !Task.isCancelled else { throw error }
-                logger.warning("transaction commit: \(error); trying again in \(backoff)")
-            }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, PublishBackoff().maximum)
-        }
-    }
-
-    /// Aborts the open transaction and commits what was fine in it again, in a new one; retried
-    /// with backoff (a broker outage) until it commits (true), the task is cancelled (false), or
-    /// an error is fatal.
-    private func abortAndRedo() async -> Result<Bool, KafkaError> {
-        var backoff = PublishBackoff().initial
-        var open = true
-        while !Task.isCancelled {
-            do throws(KafkaError) {
-                if open {
-                    try await producer.abortTransaction(timeout: Self.callTimeout)
-                    open = false
-                }
-                try begin()
-                open = true
-                let redo = state.withLock { state in
-                    state.needsAbort = false
-                    return state.delivered.flatMap(\.records)
-                }
-                if let failure = await OutcomePublisher.sendAll(tagged(redo), with: producer).first { throw failure.error }
-                try await commitOpen(with: state.withLock { $0.points })
-                return .success(true)
-            } catch {
-                if error.isFatal { return .failure(error) }
-                logger.warning("transaction: \(error); aborting and trying again in \(backoff)")
-            }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, PublishBackoff().maximum)
-        }
-        return .success(false)
-    }
-
-    private func requeue(_ requests: [(id: Int, continuation: CheckedContinuation<Bool, Never>)]) {
-        state.withLock { $0.commitRequests.insert(contentsOf: requests, at: 0) }
-        wakeup.signal()
-    }
-
-    private func stop() {
-        let (requests, waiters) = state.withLock { state in
-            state.stopped = true
-            state.gateOpen = true  // publishes then fail fast instead of waiting for a gate that never opens
-            defer {
-                state.commitRequests = []
-                state.gateWaiters = []
-            }
-            return (state.commitRequests, state.gateWaiters)
-        }
-        requests.forEach { $0.continuation.resume(returning: false) }
         waiters.forEach { $0.continuation.resume() }
     }
 }
