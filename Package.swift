@@ -79,6 +79,7 @@ let package = Package(
             name: "wxpush",
             dependencies: [
                 "Kafka",
+                "Waiting",
                 "WeChat",
                 "Dispatcher",
                 "Simulator",
@@ -97,7 +98,7 @@ let package = Package(
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", "Waiting", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

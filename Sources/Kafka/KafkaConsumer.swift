@@ -138,9 +138,10 @@ public final class KafkaConsumer: Sendable {
 
     /// Commits these positions with their metadata and waits for the broker's answer, at most `timeout`.
     public func commit(_ points: [TopicPartition: CommitPoint], timeout: Duration = .seconds(10)) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
         do throws(KafkaError) {
-            try await client.blocking { [client] () throws(KafkaError) in try client.commit(points, timeoutMilliseconds: milliseconds) }
+            try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+                try client.commit(points, timeoutMilliseconds: ms)
+            }
         } catch {
             if error.code == .rebalanceInProgress || error.code == .illegalGeneration {
                 rebalanceSeenAt.store(max(1, (ContinuousClock.now - created).nanoseconds), ordering: .relaxed)
@@ -160,8 +161,7 @@ public final class KafkaConsumer: Sendable {
 
     /// Commits every stored offset now, waiting at most `timeout`.
     public func commitStoredOffsets(timeout: Duration = .seconds(10)) async throws(KafkaError) {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        try await client.blocking { [client] () throws(KafkaError) in try client.commit(nil, timeoutMilliseconds: milliseconds) }
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in try client.commit(nil, timeoutMilliseconds: ms) }
     }
 
     /// The group's committed offsets; nil where the group has committed none.
@@ -175,16 +175,14 @@ public final class KafkaConsumer: Sendable {
     public func committedPoints(
         for partitions: [TopicPartition], timeout: Duration = .seconds(10)
     ) async throws(KafkaError) -> [TopicPartition: CommitPoint?] {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        return try await client.blocking { [client] () throws(KafkaError) in
-            try client.committed(partitions, timeoutMilliseconds: milliseconds)
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.committed(partitions, timeoutMilliseconds: ms)
         }
     }
 
     public func watermarks(for partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Watermarks {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        return try await client.blocking { [client] () throws(KafkaError) in
-            try client.watermarks(partition, timeoutMilliseconds: milliseconds)
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.watermarks(partition, timeoutMilliseconds: ms)
         }
     }
 

@@ -20,12 +20,11 @@ public final class KafkaPartitionReader: Sendable {
     public func read(
         _ partition: TopicPartition, from offset: Int64, timeout: Duration = .seconds(10)
     ) async throws(KafkaError) -> [KafkaMessage] {
-        let milliseconds = Int32(clamping: timeout.milliseconds)
-        return try await client.blocking { [client, reading] () throws(KafkaError) in
+        try await client.blocking(timeout: timeout) { [client, reading] (ms) throws(KafkaError) in
             reading.lock()
             defer { reading.unlock() }
-            let end = try client.watermarks(partition, timeoutMilliseconds: milliseconds).high
-            return try client.readToEnd(partition, from: offset, to: end, timeoutMilliseconds: milliseconds)
+            let end = try client.watermarks(partition, timeoutMilliseconds: ms).high
+            return try client.readToEnd(partition, from: offset, to: end, timeoutMilliseconds: ms)
         }
     }
 

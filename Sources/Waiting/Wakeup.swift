@@ -74,6 +74,9 @@ public final class Wakeup: Sendable {
 }
 
 extension Duration {
+    /// In seconds, for printing and rates.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+
     /// Whole nanoseconds, saturating.
     public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components

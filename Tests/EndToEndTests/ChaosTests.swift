@@ -4,6 +4,7 @@ import Harness
 import Kafka
 import Simulator
 import Testing
+import Waiting
 
 /// The chaos suite: `wxpush run` children against the embedded Kafka and the simulator, with their
 /// fault injection. Each scenario prints one row (`chaos | …`); outcomes are read `read_committed`.

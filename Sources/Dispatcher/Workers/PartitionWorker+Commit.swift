@@ -29,11 +29,7 @@ extension PartitionWorker {
     }
 
     /// The position reached: the commit point with the offsets done above it.
-    func currentPoint(_ state: State) -> CommitPoint? {
-        guard let offset = state.scheduler.committable else { return nil }
-        return CommitPoint(
-            offset: offset, metadata: CommitMetadata.encode(doneAbove: state.scheduler.doneAboveCommitPoint, committed: offset))
-    }
+    func currentPoint(_ state: State) -> CommitPoint? { state.scheduler.commitProgress?.point }
 
     /// The position to commit now, if it moved since the last commit.
     func commitPoint(_ state: State) -> CommitPoint? {

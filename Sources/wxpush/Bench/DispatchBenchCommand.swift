@@ -3,6 +3,7 @@ import Dispatcher
 import Foundation
 import Harness
 import Logging
+import Waiting
 import Yams
 
 /// `wxpush bench dispatch`: end-to-end throughput and latency on the embedded default, against

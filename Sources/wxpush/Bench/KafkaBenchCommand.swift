@@ -79,7 +79,3 @@ struct Throughput {
         String(format: "%@: %d msgs in %.2f s = %.0f msgs/s%@", label, messages, seconds, rate, note.isEmpty ? "" : " (\(note))")
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

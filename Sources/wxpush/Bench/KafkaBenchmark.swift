@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Synchronization
+import Waiting
 
 /// The binding's side of `bench kafka`.
 enum KafkaBenchmark {

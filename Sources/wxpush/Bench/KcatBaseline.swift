@@ -1,4 +1,5 @@
 import Foundation
+import Waiting
 
 /// kcat (Debian's, linked to the same librdkafka) doing the same work: the baseline of `bench kafka`.
 struct KcatBaseline {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import Waiting
 
 /// Runs the service group with the shutdown signals wxpush promises: the first SIGTERM or SIGINT
 /// starts a graceful shutdown (drain, publish, commit); a second one cancels in-flight work at once
@@ -38,9 +39,8 @@ enum SignalEscalation {
 
     /// A last resort that no stuck call can hold up: a plain thread that ends the process.
     private static func exit(afterWaiting delay: Duration, logger: Logger) {
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         Thread.detachNewThread {
-            Thread.sleep(forTimeInterval: seconds)
+            Thread.sleep(forTimeInterval: delay.seconds)
             logger.error("still running \(delay) after the second signal; exiting now")
             Foundation.exit(130)
         }

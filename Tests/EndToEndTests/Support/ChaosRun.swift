@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import Simulator
 import Synchronization
+import Waiting
 import WeChat
 
 /// One chaos scenario's world: an embedded Kafka, the simulator, a read_committed outcome reader,
@@ -149,10 +150,6 @@ extension ChaosRun {
         return try await ProgressLog(topic: pipeline.settings.progressTopic, group: pipeline.settings.groupID)
             .committedTransactions(reader: reader)
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// The rules the `wxpush run` children of these tests use: the sample events' `order.shipped`.
