@@ -73,7 +73,11 @@ let package = Package(
         // The embedded pipeline (cluster + simulator + dispatcher + load) for the demo, benchmarks and tests.
         .target(
             name: "Harness",
-            dependencies: ["JSON", "Kafka", "WeChat", "Dispatcher", "Simulator", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "JSON", "Kafka", "WeChat", "Dispatcher", "Simulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "wxpush",

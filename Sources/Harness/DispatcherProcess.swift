@@ -1,21 +1,49 @@
 import Foundation
 import Kafka
 
-/// `wxpush run` as a child process against an embedded pipeline, so a benchmark can measure the
-/// dispatcher's own CPU time and peak memory apart from the broker, simulator and load generator.
+/// A dispatcher as a child process against an embedded pipeline (`wxpush run`, or the Go peer), so
+/// a benchmark can measure its own CPU time and peak memory apart from the broker, simulator and
+/// load generator.
 final class DispatcherProcess: Sendable {
     private let process: Process
-    let configFile: URL
+    /// Removed once the process has stopped.
+    private let scratch: URL?
 
-    /// Writes a configuration for `pipeline` next to `rulesYAML` and starts `executable run`.
-    init(executable: String, pipeline: EmbeddedPipeline, rulesYAML: String, inFlight: Int, exactlyOnce: Bool) throws {
-        configFile = try pipeline.writeRunConfiguration(rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce)
+    private init(executable: String, arguments: [String], environment: [String: String], scratch: URL?) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["run", "--config", configFile.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": "warning"]) { $1 }
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        self.scratch = scratch
         try process.run()
+    }
+
+    /// Writes a configuration for `pipeline` next to `rulesYAML` and starts `executable run`.
+    static func wxpush(
+        executable: String, pipeline: EmbeddedPipeline, rulesYAML: String, inFlight: Int, exactlyOnce: Bool
+    ) throws -> DispatcherProcess {
+        let configFile = try pipeline.writeRunConfiguration(rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce)
+        return try DispatcherProcess(
+            executable: executable, arguments: ["run", "--config", configFile.path],
+            environment: ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": "warning"],
+            scratch: configFile.deletingLastPathComponent())
+    }
+
+    /// Starts `../shared/peers/go-dispatcher` (its README gives this interface) on the pipeline's
+    /// topics, group and WeChat stand-in, with `window` sends per partition.
+    static func goPeer(executable: String, pipeline: EmbeddedPipeline, window: Int) throws -> DispatcherProcess {
+        let settings = pipeline.settings
+        return try DispatcherProcess(
+            executable: executable,
+            arguments: [
+                "-window", String(window), "-group", settings.groupID, "-appid", pipeline.account.appID,
+                "-requests", settings.requestsTopic, "-results", settings.resultsTopic,
+            ],
+            environment: [
+                "WXPUSH_KAFKA_BROKERS": pipeline.cluster.bootstrapServers, "WXPUSH_WECHAT_API_BASE": pipeline.simulatorURL,
+                "WXPUSH_SECRET_DEFAULT": pipeline.account.secret,
+            ],
+            scratch: nil)
     }
 
     /// SIGTERM (drain, commit, exit), then waits at most `timeout`; returns the exit status.
@@ -25,34 +53,17 @@ final class DispatcherProcess: Sendable {
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
                 kill(process.processIdentifier, SIGKILL)
-                throw HarnessError("wxpush run did not exit within \(timeout) of SIGTERM")
+                throw HarnessError(
+                    "\(process.executableURL?.lastPathComponent ?? "the dispatcher") did not exit within \(timeout) of SIGTERM")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        try? FileManager.default.removeItem(at: configFile.deletingLastPathComponent())
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
         return process.terminationStatus
     }
 
     /// CPU seconds (user + system) and peak RSS so far, from /proc.
-    var usage: DispatcherUsage {
-        let pid = process.processIdentifier
-        var cpu = 0.0
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
-            // Fields after "(comm)": state is the first, utime the 12th, stime the 13th, in clock ticks.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
-                cpu = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-            }
-        }
-        var peak = 0.0
-        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
-        {
-            peak = kibibytes / 1024
-        }
-        return DispatcherUsage(cpuSeconds: cpu, peakResidentMiB: peak, isolated: true)
-    }
+    var usage: DispatcherUsage { ProcessUsage.of(pid: process.processIdentifier) }
 }
 
 extension EmbeddedPipeline {

@@ -10,7 +10,9 @@ import WeChat
 public final class EmbeddedPipeline: Sendable {
     public let cluster: EmbeddedKafka
     public let simulator: WeChatSimulator
+    /// The WeChat API base the dispatcher talks to: the simulator's, or the threaded stand-in's.
     public let simulatorURL: String
+    private let threaded: ThreadedWeChatServer?
     public let settings: DispatcherSettings
     public let kafka: KafkaConfiguration
     public let account: WeChatAccount
@@ -21,10 +23,11 @@ public final class EmbeddedPipeline: Sendable {
     public var resultsPartitions: Int { Self.resultsPartitions(for: requestPartitions) }
     public let requestPartitions: Int
 
-    /// Starts the cluster (topics named uniquely per pipeline) and the simulator.
+    /// Starts the cluster (topics named uniquely per pipeline) and the simulator. With the
+    /// `threaded` stand-in, sends go to it instead (answering after `configuration.latency`).
     public static func start(
         partitions: Int = 6, simulator configuration: SimulatorConfiguration = SimulatorConfiguration(),
-        settings: DispatcherSettings = DispatcherSettings(), logger: Logger
+        standIn: WeChatStandIn = .builtin, settings: DispatcherSettings = DispatcherSettings(), logger: Logger
     ) async throws -> EmbeddedPipeline {
         let cluster = try EmbeddedKafka(brokers: 1, logger: logger)
         let suffix = UUID().uuidString.prefix(8).lowercased()
@@ -41,19 +44,27 @@ public final class EmbeddedPipeline: Sendable {
         try cluster.createTopic(settings.progressTopic, partitions: 1)
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"
+        let secret = configuration.accounts[appID] ?? ""
+        let threaded: ThreadedWeChatServer?
+        do {
+            threaded = standIn == .threaded ? try ThreadedWeChatServer(latency: configuration.latency, appID: appID, secret: secret) : nil
+        } catch {
+            started.task.cancel()
+            throw error
+        }
+        let apiBase = threaded?.baseURL ?? started.baseURL
         return EmbeddedPipeline(
-            cluster: cluster, simulator: started.simulator, simulatorURL: started.baseURL, simulatorTask: started.task,
+            cluster: cluster, simulator: started.simulator, simulatorURL: apiBase, threaded: threaded, simulatorTask: started.task,
             settings: settings, requestPartitions: partitions,
-            account: WeChatAccount(
-                name: "default", appID: appID, secret: configuration.accounts[appID] ?? "", apiBase: started.baseURL, tokenMode: .stable
-            )
+            account: WeChatAccount(name: "default", appID: appID, secret: secret, apiBase: apiBase, tokenMode: .stable)
         )
     }
 
     private init(
-        cluster: EmbeddedKafka, simulator: WeChatSimulator, simulatorURL: String, simulatorTask: Task<Void, any Error>,
-        settings: DispatcherSettings, requestPartitions: Int, account: WeChatAccount
+        cluster: EmbeddedKafka, simulator: WeChatSimulator, simulatorURL: String, threaded: ThreadedWeChatServer?,
+        simulatorTask: Task<Void, any Error>, settings: DispatcherSettings, requestPartitions: Int, account: WeChatAccount
     ) {
+        self.threaded = threaded
         self.requestPartitions = requestPartitions
         self.cluster = cluster
         self.simulator = simulator
@@ -87,7 +98,17 @@ public final class EmbeddedPipeline: Sendable {
         return behind
     }
 
+    /// CPU seconds the threaded stand-in used so far (nil for the built-in simulator, which runs
+    /// in this process).
+    public var standInCPUSeconds: Double? { threaded?.cpuSeconds }
+
+    /// What the WeChat stand-in in use saw.
+    public func wechatStats() async throws -> SimulatorStats {
+        try await threaded?.stats() ?? simulator.stats
+    }
+
     public func stop() async {
+        threaded?.stop()
         simulatorTask.cancel()
         _ = try? await simulatorTask.value
     }

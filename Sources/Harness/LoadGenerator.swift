@@ -30,12 +30,13 @@ public final class LoadGenerator: Sendable {
     /// Request ids of warm-up events start with this.
     public static let warmUpPrefix = "warmup-"
 
-    /// One valid event to each partition, not timed: its outcome shows that partition is being dispatched.
+    /// One valid event to each partition, not timed: its outcome shows that partition is being
+    /// dispatched. Pre-rendered, so a dispatcher without rules (the Go peer) sends it too.
     public func warmUp(partitions: Int) async throws {
         let runID = UUID().uuidString.prefix(6).lowercased()
         for partition in 0..<partitions {
             let id = "\(Self.warmUpPrefix)\(runID)-\(partition)"
-            let event = SampleEvents.orderShipped(id: id, openid: id, index: partition)
+            let event = SampleEvents.rawTemplate(id: id, openid: id, index: partition)
             _ = try await producer.send(
                 KafkaRecord(topic: topic, partition: Int32(partition), key: Array(id.utf8), value: Array(event.utf8)))
         }

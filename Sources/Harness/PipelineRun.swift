@@ -13,6 +13,9 @@ public struct PipelineRun: Sendable {
     public enum Placement: Sendable {
         case inProcess
         case childProcess(executable: String, rulesYAML: String)
+        /// The Go peer dispatcher (`../shared/peers/go-dispatcher`), built at `executable`: raw
+        /// `message` events only, at-least-once.
+        case goPeer(executable: String)
     }
 
     public var events: [SampleEvents.Event]
@@ -23,6 +26,8 @@ public struct PipelineRun: Sendable {
     /// Outcomes and offsets in Kafka transactions (the default), or at-least-once.
     public var exactlyOnce = true
     public var simulator = SimulatorConfiguration()
+    /// Who answers the WeChat calls; the threaded stand-in takes only `simulator.latency`.
+    public var standIn = WeChatStandIn.builtin
     public var timeout: Duration = .seconds(600)
     /// Called about once a second with (outcomes so far, dispatcher totals).
     public var progress: (@Sendable (Int, DispatchStats.Snapshot) -> Void)?
@@ -33,7 +38,8 @@ public struct PipelineRun: Sendable {
     }
 
     public func execute(logger: Logger) async throws -> RunResult {
-        let pipeline = try await EmbeddedPipeline.start(partitions: partitions, simulator: simulator, logger: logger)
+        let pipeline = try await EmbeddedPipeline.start(
+            partitions: partitions, simulator: simulator, standIn: standIn, logger: logger)
         let stats = DispatchStats()
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         let generator = try LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
@@ -49,6 +55,7 @@ public struct PipelineRun: Sendable {
         }
         let usageBefore = dispatcher.usage()
         let processCPUBefore = ProcessUsage.cpuSeconds
+        let standInCPUBefore = pipeline.standInCPUSeconds
         let start = Date().timeIntervalSince1970
         /// Stops the dispatcher gracefully (drain, commit), then the outcome reader.
         func stopDispatching() async throws {
@@ -70,14 +77,21 @@ public struct PipelineRun: Sendable {
         let end = Date().timeIntervalSince1970
         let usageAfter = dispatcher.usage()
         let processCPU = ProcessUsage.cpuSeconds - processCPUBefore
+        let standInCPU = pipeline.standInCPUSeconds.map { $0 - (standInCPUBefore ?? 0) }
         try await stopDispatching()
+        let wechat: SimulatorStats
+        do { wechat = try await pipeline.wechatStats() } catch {
+            await pipeline.stop()
+            throw error
+        }
         let usage = DispatcherUsage(
             cpuSeconds: usageAfter.cpuSeconds - usageBefore.cpuSeconds, peakResidentMiB: usageAfter.peakResidentMiB,
             isolated: usageAfter.isolated)
         let result = RunResult(
             events: events, outcomes: collector.all.filter { !$0.key.hasPrefix(LoadGenerator.warmUpPrefix) }, elapsed: end - start,
             dispatcherUsage: usage, totalCPUSeconds: usage.isolated ? processCPU + usage.cpuSeconds : processCPU,
-            dispatch: stats.snapshot, simulator: pipeline.simulator.stats, generator: generator,
+            standInCPUSeconds: standInCPU,
+            dispatch: stats.snapshot, simulator: wechat, generator: generator,
             uncommitted: try await pipeline.uncommittedRequests()
         )
         await pipeline.stop()
@@ -113,26 +127,38 @@ public struct PipelineRun: Sendable {
             }
             return running
         case .childProcess(let executable, let rulesYAML):
-            let child = try DispatcherProcess(
-                executable: executable, pipeline: pipeline, rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce)
-            let running = RunningDispatcher(
-                warmUps: partitions,
-                stop: {
-                    let status = try await child.stop()
-                    guard status == 0 else { throw HarnessError("wxpush run exited with status \(status) after SIGTERM") }
-                },
-                usage: { child.usage }
-            )
-            do {
-                // Its group has joined once one event on every partition has an outcome.
-                try await generator.warmUp(partitions: partitions)
-                try await collector.waitFor(ids: partitions, timeout: .seconds(60))
-            } catch {
-                try? await running.stop()
-                throw error
-            }
-            return running
+            return try await started(
+                DispatcherProcess.wxpush(
+                    executable: executable, pipeline: pipeline, rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce),
+                name: "wxpush run", collector: collector, generator: generator)
+        case .goPeer(let executable):
+            return try await started(
+                DispatcherProcess.goPeer(executable: executable, pipeline: pipeline, window: inFlight),
+                name: "go-dispatcher", collector: collector, generator: generator)
         }
+    }
+
+    /// Wraps a child dispatcher; returns once its group has joined, that is once one event on
+    /// every partition has an outcome.
+    private func started(
+        _ child: DispatcherProcess, name: String, collector: OutcomeCollector, generator: LoadGenerator
+    ) async throws -> RunningDispatcher {
+        let running = RunningDispatcher(
+            warmUps: partitions,
+            stop: {
+                let status = try await child.stop()
+                guard status == 0 else { throw HarnessError("\(name) exited with status \(status) after SIGTERM") }
+            },
+            usage: { child.usage }
+        )
+        do {
+            try await generator.warmUp(partitions: partitions)
+            try await collector.waitFor(ids: partitions, timeout: .seconds(60))
+        } catch {
+            try? await running.stop()
+            throw error
+        }
+        return running
     }
 }
 
@@ -161,6 +187,8 @@ public struct RunResult: Sendable {
     public let dispatcherUsage: DispatcherUsage
     /// CPU time of everything: dispatcher, broker, simulator, load generator and outcome reader.
     public let totalCPUSeconds: Double
+    /// CPU time of the threaded WeChat stand-in (another process), when it was used.
+    public let standInCPUSeconds: Double?
     public let dispatch: DispatchStats.Snapshot
     public let simulator: SimulatorStats
     public let latency: LatencySummary?
@@ -171,7 +199,8 @@ public struct RunResult: Sendable {
 
     init(
         events: [SampleEvents.Event], outcomes: [String: [OutcomeCollector.Received]], elapsed: Double,
-        dispatcherUsage: DispatcherUsage, totalCPUSeconds: Double, dispatch: DispatchStats.Snapshot, simulator: SimulatorStats,
+        dispatcherUsage: DispatcherUsage, totalCPUSeconds: Double, standInCPUSeconds: Double?, dispatch: DispatchStats.Snapshot,
+        simulator: SimulatorStats,
         generator: LoadGenerator, uncommitted: Int64
     ) {
         self.uncommitted = uncommitted
@@ -179,6 +208,7 @@ public struct RunResult: Sendable {
         self.elapsed = elapsed
         self.dispatcherUsage = dispatcherUsage
         self.totalCPUSeconds = totalCPUSeconds
+        self.standInCPUSeconds = standInCPUSeconds
         self.dispatch = dispatch
         self.simulator = simulator
         latency = LatencySummary(
@@ -194,6 +224,17 @@ public struct RunResult: Sendable {
     }
 
     public var eventsPerSecond: Double { Double(outcomes.count) / max(elapsed, 1e-9) }
+
+    /// Outcomes per second between the 10th and the 90th percentile of their times: the steady
+    /// rate, without the start (first fetches, token) and the tail (the last openids' queues).
+    public var midRunPerSecond: Double? {
+        let times = outcomes.values.compactMap { $0.first?.producedAt }.sorted()
+        guard times.count >= 20 else { return nil }
+        let low = times.count / 10
+        let high = times.count * 9 / 10
+        let span = times[high] - times[low]
+        return span > 0 ? Double(high - low) / span : nil
+    }
 
     public func count(_ status: String) -> Int { outcomes.values.filter { $0.first?.outcome.status == status }.count }
 

@@ -32,4 +32,24 @@ public enum ProcessUsage {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024
     }
+
+    /// Another process's CPU seconds (user + system) and peak RSS so far, from /proc.
+    static func of(pid: Int32) -> DispatcherUsage {
+        var cpu = 0.0
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+            // Fields after "(comm)": state is the first, utime the 12th, stime the 13th, in clock ticks.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+                cpu = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            }
+        }
+        var peak = 0.0
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        {
+            peak = kibibytes / 1024
+        }
+        return DispatcherUsage(cpuSeconds: cpu, peakResidentMiB: peak, isolated: true)
+    }
 }

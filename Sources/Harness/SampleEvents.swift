@@ -11,20 +11,35 @@ public enum SampleEvents {
     /// What the mix contains, to check a run's outcomes against.
     public enum Expected: String, Sendable, CaseIterable { case sent, rejected, expired }
 
-    /// `count` events over `openids` recipients. With `mixed`, some are invalid (rejected), expired,
-    /// or to users who unfollowed (rejected by WeChat); otherwise all are valid template sends.
-    public static func make(count: Int, openids: Int, mixed: Bool, runID: String = UUID().uuidString.prefix(6).lowercased()) -> [Event] {
+    /// What a set of events looks like.
+    public enum Shape: Sendable {
+        /// `order.shipped` events, rendered by the rules file's rule.
+        case rules
+        /// Pre-rendered template messages (`message`), which a dispatcher without rules also sends.
+        case raw
+        /// Mostly valid rule and raw events, some invalid (rejected), expired, or to users who
+        /// unfollowed (rejected by WeChat).
+        case mixed
+    }
+
+    /// `count` events over `openids` recipients, round robin.
+    public static func make(count: Int, openids: Int, shape: Shape, runID: String = UUID().uuidString.prefix(6).lowercased()) -> [Event] {
         (0..<count).map { index in
             let openid = "o\(runID)-\(index % max(openids, 1))"
             let id = "\(runID)-\(index)"
-            let json = mixed ? mixedEvent(index, id: id, openid: openid) : orderShipped(id: id, openid: openid, index: index)
+            let json =
+                switch shape {
+                case .rules: orderShipped(id: id, openid: openid, index: index)
+                case .raw: rawTemplate(id: id, openid: openid, index: index)
+                case .mixed: mixedEvent(index, id: id, openid: openid)
+                }
             return Event(id: id, openid: openid, bytes: Array(json.utf8))
         }
     }
 
-    /// The status the mix should end in for event `index`.
-    public static func expected(index: Int, mixed: Bool) -> Expected {
-        guard mixed else { return .sent }
+    /// The status the events of `shape` should end in for event `index`.
+    public static func expected(index: Int, shape: Shape) -> Expected {
+        guard case .mixed = shape else { return .sent }
         switch kind(index) {
         case .invalid, .unfollowed: return .rejected
         case .expired: return .expired
@@ -47,6 +62,10 @@ public enum SampleEvents {
             #"{"v":1,"id":"\#(id)","type":"order.shipped","to":"\#(openid)","data":{"order":{"id":"\#(index)","carrier":"SF","eta":"2026-11-24"}}\#(expiry)}"#
     }
 
+    static func rawTemplate(id: String, openid: String, index: Int) -> String {
+        #"{"v":1,"id":"\#(id)","to":"\#(openid)","message":{"kind":"template","template_id":"TEMPLATE_RAW","url":"https://shop.example.com","data":{"keyword1":{"value":"pre-rendered \#(index)"}}}}"#
+    }
+
     private static func mixedEvent(_ index: Int, id: String, openid: String) -> String {
         switch kind(index) {
         case .order:
@@ -58,8 +77,7 @@ public enum SampleEvents {
             return
                 #"{"v":1,"id":"\#(id)","type":"coupon.issued","to":"\#(openid)","data":{"coupon":{"code":"C\#(index)","title":"10% off","amount":"¥10.00"}}}"#
         case .raw:
-            return
-                #"{"v":1,"id":"\#(id)","to":"\#(openid)","message":{"kind":"template","template_id":"TEMPLATE_RAW","url":"https://shop.example.com","data":{"keyword1":{"value":"pre-rendered \#(index)"}}}}"#
+            return rawTemplate(id: id, openid: openid, index: index)
         case .expired:
             return orderShipped(id: id, openid: openid, index: index, expires: "2020-01-01T00:00:00Z")
         case .unfollowed:

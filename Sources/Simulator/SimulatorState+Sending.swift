@@ -5,6 +5,8 @@ extension SimulatorState {
     /// Checks the token and draws this request's faults; counts the request.
     mutating func plan(token: String?, now: ContinuousClock.Instant) -> SendPlan {
         stats.sendRequests += 1
+        sendsInProgress += 1
+        stats.maxConcurrentSends = max(stats.maxConcurrentSends, sendsInProgress)
         let config = configuration
         var plan = SendPlan(delay: config.latency + jitter(upTo: config.latencyJitter))
         defer {

@@ -13,6 +13,8 @@ struct SimulatorState {
     /// WeChat's msgids are large and increasing; start somewhere that looks like one.
     var lastMsgID: Int64 = 2_000_000_000
     var stats = SimulatorStats()
+    /// Send requests being answered now (a request counts from its plan to its answer).
+    var sendsInProgress = 0
 
     init(configuration: SimulatorConfiguration) {
         self.configuration = configuration

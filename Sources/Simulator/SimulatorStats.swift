@@ -45,6 +45,8 @@ public struct SimulatorStats: Sendable, Codable, Equatable {
     public var delivered: Int
     /// errcode (or "http500") -> how many answers carried it.
     public var errorsByCode: [String: Int]
+    /// The most send requests the simulator was answering at one time.
+    public var maxConcurrentSends: Int
 
     public init(
         messagesByOpenID: [String: [DeliveredMessage]] = [:],
@@ -53,7 +55,8 @@ public struct SimulatorStats: Sendable, Codable, Equatable {
         tokenFetches: Int = 0,
         sendRequests: Int = 0,
         delivered: Int = 0,
-        errorsByCode: [String: Int] = [:]
+        errorsByCode: [String: Int] = [:],
+        maxConcurrentSends: Int = 0
     ) {
         self.messagesByOpenID = messagesByOpenID
         self.duplicates = duplicates
@@ -62,5 +65,6 @@ public struct SimulatorStats: Sendable, Codable, Equatable {
         self.sendRequests = sendRequests
         self.delivered = delivered
         self.errorsByCode = errorsByCode
+        self.maxConcurrentSends = maxConcurrentSends
     }
 }

@@ -57,6 +57,7 @@ extension WeChatSimulator {
         guard let body = await Self.body(of: request) else { return SimulatorJSON.tooLarge }
         let message = SendRequest(body: body)
         let plan = state.withLock { $0.plan(token: token, now: .now) }
+        defer { state.withLock { $0.sendsInProgress -= 1 } }
         if plan.delay > .zero {
             try await Task.sleep(for: plan.delay)
         }

@@ -175,7 +175,7 @@ struct ChaosTests {
                 hot > 0 ? "hot key (1,000 × 1 openid)" : "hot key baseline", events: 10_000, openids: 10_000,
                 simulator: SimulatorConfiguration(latency: .milliseconds(50)))
             let child = try run.instance(try run.configuration(RunOptions(inFlight: 64)))
-            let hotEvents = SampleEvents.make(count: hot, openids: 1, mixed: false, runID: "hot")
+            let hotEvents = SampleEvents.make(count: hot, openids: 1, shape: .rules, runID: "hot")
             // The hot openid's records spread evenly through the others.
             var mixed: [SampleEvents.Event] = []
             let step = max(1, run.events.count / max(hot, 1))

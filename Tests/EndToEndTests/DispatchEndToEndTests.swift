@@ -15,7 +15,7 @@ struct DispatchEndToEndTests {
 
     @Test("10,000 events over 6 partitions and 1,000 openids: one outcome each, all sent, in order per openid, all committed")
     func tenThousandEvents() async throws {
-        var run = PipelineRun(events: SampleEvents.make(count: 10_000, openids: 1_000, mixed: false), rules: try testRules())
+        var run = PipelineRun(events: SampleEvents.make(count: 10_000, openids: 1_000, shape: .rules), rules: try testRules())
         run.simulator.latency = .milliseconds(2)
         run.timeout = .seconds(180)
         let result = try await run.execute(logger: logger)
@@ -32,12 +32,12 @@ struct DispatchEndToEndTests {
     @Test("the demo mix: invalid events are rejected with a reason and copied to the DLQ, the rest goes on")
     func mixedInput() async throws {
         let count = 1_000
-        var run = PipelineRun(events: SampleEvents.make(count: count, openids: 100, mixed: true), rules: try demoRules())
+        var run = PipelineRun(events: SampleEvents.make(count: count, openids: 100, shape: .mixed), rules: try demoRules())
         run.timeout = .seconds(120)
         let result = try await run.execute(logger: logger)
         #expect(result.outcomes.count == count)
         for index in 0..<count {
-            let expected = SampleEvents.expected(index: index, mixed: true).rawValue
+            let expected = SampleEvents.expected(index: index, shape: .mixed).rawValue
             let id = run.events[index].id
             // A value that is not JSON has no readable id: its outcome is keyed topic/partition/offset.
             if let outcome = result.outcomes[id]?.first?.outcome {
@@ -67,7 +67,7 @@ struct DispatchEndToEndTests {
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
         let service = Task { try await dispatcher.service.run() }
-        let events = SampleEvents.make(count: 3_000, openids: 300, mixed: false)
+        let events = SampleEvents.make(count: 3_000, openids: 300, shape: .rules)
         let generator = try LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
         try await generator.produce(events)
         try await collector.waitFor(ids: 1_000, timeout: .seconds(60))

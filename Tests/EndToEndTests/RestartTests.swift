@@ -48,7 +48,7 @@ struct RestartTests {
         let config = try pipeline.writeRunConfiguration(rulesYAML: orderShippedRules, inFlight: 16).path
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
-        let events = SampleEvents.make(count: total, openids: 300, mixed: false)
+        let events = SampleEvents.make(count: total, openids: 300, shape: .rules)
         try await LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic).produce(events)
 
         let environment = ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": "warning"]

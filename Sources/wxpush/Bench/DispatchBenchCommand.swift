@@ -17,8 +17,8 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     @Option(name: .short, help: "Events in the main run.")
     var count: Int = 100_000
 
-    @Option(name: .short, help: "Distinct openids.")
-    var keys: Int = 10_000
+    @Option(name: .short, help: "Distinct openids (default: one per 10 events, so each gets several in order).")
+    var keys: Int?
 
     @Option(help: "Simulated WeChat latency, e.g. 50ms or 0ms.")
     var latency: String = "50ms"
@@ -41,21 +41,39 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     @Option(help: "Outcomes and offsets in Kafka transactions: on, off, or both (main run twice, same baseline).")
     var exactlyOnce: ExactlyOnceChoice = .on
 
+    @Option(help: "Who answers the WeChat calls: builtin (the simulator) or threaded (a plain Python thread-per-connection server).")
+    var server: WeChatStandIn = .builtin
+
+    @Option(help: "Also run a peer dispatcher on the same workload right after wxpush and print the ratios: go.")
+    var peer: Peer?
+
+    @Option(help: "Where the Go peer's sources are (its build.sh installs Go and sarama with apt when missing).")
+    var peerDirectory = "../shared/peers/go-dispatcher"
+
+    enum Peer: String, ExpressibleByArgument { case go }
+
     enum ExactlyOnceChoice: String, ExpressibleByArgument, CaseIterable {
         case on, off, both
         var modes: [Bool] { self == .both ? [true, false] : [self == .on] }
     }
+
+    private var openids: Int { keys ?? max(count / 10, 1) }
+    /// The peer sends only pre-rendered messages: with it, both get those; without, the rule renders.
+    private var shape: SampleEvents.Shape { peer == nil ? .rules : .raw }
 
     func run() async throws {
         LogSetup.bootstrap(defaultLevel: .warning)
         let logger = Logger(label: "wxpush.bench")
         guard let simulatedLatency = DurationText.parse(latency) else { throw ValidationError("--latency \(latency): write it like 50ms") }
         let rules = try RuleBook(YAMLDecoder().decode(RulesFile.self, from: BenchRules.yaml))
-        print("bench dispatch: \(count) events over \(keys) openids, \(partitions) partitions, latency \(latency), window \(inFlight)")
+        print(
+            "bench dispatch: \(count) \(shape == .raw ? "pre-rendered" : "rule") events over \(openids) openids, \(partitions) partitions, "
+                + "latency \(latency), window \(inFlight), WeChat stand-in \(server.rawValue)")
         print(
             inProcess
                 ? "  dispatcher in this process: CPU and RSS include the broker, simulator, load generator and outcome reader"
                 : "  dispatcher: `wxpush run` as a child process; broker, simulator, load and outcome reader in this one")
+        let peerExecutable = peer.flatMap { _ in GoPeer.build(directory: peerDirectory) }
 
         var mains: [(exactlyOnce: Bool, measurement: Measurement)] = []
         for mode in exactlyOnce.modes {
@@ -73,6 +91,14 @@ struct DispatchBenchCommand: AsyncParsableCommand {
             print(main.resources)
             mains.append((mode, main))
         }
+        if let peerExecutable {
+            let peerRun = try await measure(
+                count: count, window: inFlight, exactlyOnce: false, latency: simulatedLatency, rules: rules, logger: logger,
+                placement: .goPeer(executable: peerExecutable))
+            print(peerRun.line("go peer (window \(inFlight), at-least-once)"))
+            print(peerRun.resources)
+            for (mode, main) in mains { print(main.comparison(to: peerRun, label: "exactly-once \(mode ? "on" : "off")")) }
+        }
         guard !noBaseline else { return }
         let baseline = try await measure(
             count: min(baselineCount, count), window: 1, exactlyOnce: exactlyOnce != .off, latency: simulatedLatency, rules: rules,
@@ -88,13 +114,17 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(
-        count: Int, window: Int, exactlyOnce: Bool, latency: Duration, rules: RuleBook, logger: Logger
+        count: Int, window: Int, exactlyOnce: Bool, latency: Duration, rules: RuleBook, logger: Logger,
+        placement: PipelineRun.Placement? = nil
     ) async throws -> Measurement {
-        var run = PipelineRun(events: SampleEvents.make(count: count, openids: keys, mixed: false), rules: rules)
-        if !inProcess {
+        var run = PipelineRun(events: SampleEvents.make(count: count, openids: openids, shape: shape), rules: rules)
+        if let placement {
+            run.placement = placement
+        } else if !inProcess {
             let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
             run.placement = .childProcess(executable: executable, rulesYAML: BenchRules.yaml)
         }
+        run.standIn = server
         run.partitions = partitions
         run.inFlight = window
         run.exactlyOnce = exactlyOnce
@@ -113,22 +143,42 @@ struct Measurement {
     let count: Int
     var eventsPerSecond: Double { result.eventsPerSecond }
 
+    var cpuPerThousand: Double { result.dispatcherUsage.cpuSeconds * 1000 / Double(count) }
+    /// The steady rate (whole-run rate for runs too short to have a middle).
+    var midRunPerSecond: Double { result.midRunPerSecond ?? eventsPerSecond }
+
     func line(_ label: String) -> String {
         let latency = result.latency.map { String(format: "p50 %.0f ms, p99 %.0f ms", $0.p50, $0.p99) } ?? "n/a"
         return String(
-            format: "%@: %.0f events/s, %@, token fetches %d, duplicates %d, in order %@, uncommitted %d",
-            label, eventsPerSecond, latency, result.simulator.tokenFetches, result.simulator.duplicates,
-            result.inOrderPerOpenID ? "yes" : "NO", result.uncommitted
+            format:
+                "%@: %.0f events/s (%.0f/s mid-run), %@, most concurrent requests at the server %d, token fetches %d, duplicates %d, in order %@, uncommitted %d",
+            label, eventsPerSecond, midRunPerSecond, latency, result.simulator.maxConcurrentSends, result.simulator.tokenFetches,
+            result.simulator.duplicates, result.inOrderPerOpenID ? "yes" : "NO", result.uncommitted
         )
+    }
+
+    /// This run against the peer's, as the ratios the performance goals are written in.
+    func comparison(to peer: Measurement, label: String) -> String {
+        String(
+            format: "ratio wxpush (%@) / go peer: deliveries/s mid-run %.2f×, events/s %.2f×, CPU per 1,000 events %.2f×, peak RSS %.2f×",
+            label, midRunPerSecond / peer.midRunPerSecond, eventsPerSecond / peer.eventsPerSecond,
+            cpuPerThousand / max(peer.cpuPerThousand, 1e-9),
+            result.dispatcherUsage.peakResidentMiB / max(peer.result.dispatcherUsage.peakResidentMiB, 1e-9))
     }
 
     var resources: String {
         let usage = result.dispatcherUsage
         let perThousand = 1000 / Double(count)
+        let standIn = result.standInCPUSeconds.map {
+            String(
+                format: "; the threaded WeChat stand-in: CPU %.2f s per 1,000 events, %.0f%% of a core", $0 * perThousand,
+                100 * $0 / result.elapsed)
+        }
         return String(
-            format: "  dispatcher CPU %.2f s per 1,000 events, peak RSS %.0f MiB%@; everything in the run: CPU %.2f s per 1,000 events",
+            format:
+                "  dispatcher CPU %.2f s per 1,000 events, peak RSS %.0f MiB%@; everything in this process: CPU %.2f s per 1,000 events%@",
             usage.cpuSeconds * perThousand, usage.peakResidentMiB, usage.isolated ? "" : " (whole process)",
-            result.totalCPUSeconds * perThousand
+            result.totalCPUSeconds * perThousand, standIn ?? ""
         )
     }
 }

@@ -36,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError(problems.joined(separator: "\n"))
         }
         guard let simulatedLatency = DurationText.parse(latency) else { throw ValidationError("--latency \(latency): write it like 20ms") }
-        var run = PipelineRun(events: SampleEvents.make(count: events, openids: openids, mixed: true), rules: book)
+        var run = PipelineRun(events: SampleEvents.make(count: events, openids: openids, shape: .mixed), rules: book)
         run.inFlight = inFlight
         run.simulator.latency = simulatedLatency
         let total = events

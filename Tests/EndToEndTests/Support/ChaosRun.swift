@@ -29,7 +29,8 @@ final class ChaosRun: Sendable {
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
         return ChaosRun(
-            name: name, pipeline: pipeline, collector: collector, events: SampleEvents.make(count: count, openids: openids, mixed: mixed))
+            name: name, pipeline: pipeline, collector: collector,
+            events: SampleEvents.make(count: count, openids: openids, shape: mixed ? .mixed : .rules))
     }
 
     private init(name: String, pipeline: EmbeddedPipeline, collector: OutcomeCollector, events: [SampleEvents.Event]) {
