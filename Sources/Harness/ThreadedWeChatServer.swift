@@ -57,8 +57,8 @@ public final class ThreadedWeChatServer: Sendable {
     /// Its CPU seconds so far.
     public var cpuSeconds: Double { ProcessUsage.of(pid: process.processIdentifier).cpuSeconds }
 
-    /// SIGKILL: it keeps nothing worth a graceful stop, and it inherits this process's ignored
-    /// SIGTERM (ServiceLifecycle takes the signals over), so SIGTERM would not end it.
+    /// SIGKILL: it keeps nothing worth a graceful stop, and a SIGTERM did not end it (it can start
+    /// with SIGTERM blocked or ignored, inherited from the thread that spawned it; a stop hung so).
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
