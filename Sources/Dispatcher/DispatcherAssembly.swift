@@ -15,7 +15,8 @@ public struct DispatcherAssembly: Sendable {
 
     public init(
         kafka: KafkaConfiguration, settings: DispatcherSettings, accounts: [WeChatAccount], rules: RuleBook,
-        requestTimeout: Duration = .seconds(10), maxConnections: Int = 512, stats: DispatchStats = DispatchStats(), logger: Logger
+        requestTimeout: Duration = .seconds(10), maxConnections: Int = 512, limits: [String: AccountLimits] = [:],
+        stats: DispatchStats = DispatchStats(), logger: Logger
     ) throws(KafkaError) {
         var configuration = HTTPClient.Configuration()
         // Every in-flight send needs its own HTTP/1.1 connection; the default soft limit is 8.
@@ -54,6 +55,7 @@ public struct DispatcherAssembly: Sendable {
         self.wechat = wechat
         self.producer = producer
         self.consumer = consumer
+        let sendLimits = SendLimits(accounts: limits, logger: logger)
         service = DispatcherService(
             consumer: consumer,
             publisher: OutcomePublisher(
@@ -64,8 +66,10 @@ public struct DispatcherAssembly: Sendable {
                         progress: ProgressLog(topic: settings.progressTopic, group: settings.groupID),
                         reader: try KafkaPartitionReader(configuration: kafka, logger: logger), interval: settings.commitInterval,
                         logger: logger) : nil),
-            processor: EventProcessor(rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock()),
-            settings: settings, stats: stats, logger: logger
+            processor: EventProcessor(
+                rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock(),
+                quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) }),
+            settings: settings, stats: stats, limits: sendLimits.isEmpty ? nil : sendLimits, logger: logger
         )
     }
 

@@ -13,12 +13,14 @@ public struct DispatcherService: Service {
     let settings: DispatcherSettings
     public let stats: DispatchStats
     let health: DispatcherHealth
+    let limits: SendLimits?
     let logger: Logger
 
     public init(
         consumer: KafkaConsumer, publisher: OutcomePublisher, processor: EventProcessor<ContinuousClock>,
-        settings: DispatcherSettings, stats: DispatchStats = DispatchStats(), logger: Logger
+        settings: DispatcherSettings, stats: DispatchStats = DispatchStats(), limits: SendLimits? = nil, logger: Logger
     ) {
+        self.limits = limits
         self.consumer = consumer
         self.publisher = publisher
         self.processor = processor
@@ -37,7 +39,7 @@ public struct DispatcherService: Service {
                 try await consumer.run(closeTimeout: .seconds(2)) { partition in
                     await PartitionWorker(
                         partition: partition, consumer: consumer, processor: processor, publisher: publisher,
-                        settings: settings, stats: stats, health: health, logger: logger
+                        settings: settings, stats: stats, health: health, limits: limits, logger: logger
                     ).run()
                 }
                 group.cancelAll()

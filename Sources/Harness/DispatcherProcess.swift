@@ -85,7 +85,7 @@ extension EmbeddedPipeline {
               api_base: \(simulatorURL)
               request_timeout: \(options.requestTimeout)
               accounts:
-                default: { appid: \(account.appID), token_mode: stable }
+                default: { appid: \(account.appID), token_mode: stable\(options.limits.map { ", limits: \($0)" } ?? "") }
             dispatcher:
               in_flight: \(options.inFlight)
               drain_timeout: \(options.drainTimeout)
@@ -117,6 +117,8 @@ public struct RunOptions: Sendable {
     public var maxAttempts = 5
     public var retryDeadline = "120s"
     public var maxBackoff = "30s"
+    /// The default account's `limits`, as a YAML flow map: `{ rate: 100/s }`.
+    public var limits: String?
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

@@ -195,6 +195,13 @@ public final class KafkaConsumer: Sendable {
 
     public func assignment() throws(KafkaError) -> [TopicPartition] { try client.assignment() }
 
+    /// How many partitions `topic` has, from the brokers' metadata.
+    public func partitionCount(of topic: String, timeout: Duration = .seconds(5)) async throws(KafkaError) -> Int {
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.partitionCount(of: topic, timeoutMilliseconds: ms)
+        }
+    }
+
     /// Stops fetching a partition (its prefetched records stay queued) until `resume`.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) { try client.pause(partitions) }
 

@@ -99,6 +99,29 @@ struct EventProcessorTests {
         #expect(outcome.reason?.contains("45011") == true)
     }
 
+    @Test("45009 never burns the backlog: the record waits for the quota reset (midnight in Beijing), or its expiry")
+    func dailyQuotaWaits() async throws {
+        let processor = processor([Self.errcode(45009), Self.errcode(0)], retry: RetryPolicy(deadline: .seconds(90)))
+        let send = try pending(processor)
+        guard case .retry(let again, let at) = await processor.attempt(send) else { Issue.record("expected a wait"); return }
+        let reset = QuotaReset.shanghaiMidnight.next(after: Self.wallClock)
+        #expect(clock.now.duration(to: at) == .milliseconds(Int64(reset.timeIntervalSince(Self.wallClock) * 1000)))
+        clock.advance(by: clock.now.duration(to: at))
+        guard case .finished(let outcome) = await processor.attempt(again) else { Issue.record("expected an outcome"); return }
+        #expect(outcome.status == .sent)
+
+        let expiring = try pending(
+            self.processor([Self.errcode(45009)]),
+            #"{"v":1,"id":"e2","to":"o1","expires_at":"2027-01-15T08:30:00Z","message":{"kind":"template","template_id":"T","data":{"k":"v"}}}"#
+        )
+        guard case .retry(_, let until) = await self.processor([Self.errcode(45009)]).attempt(expiring) else {
+            Issue.record("expected a wait")
+            return
+        }
+        // 2027-01-15T08:00:00Z is the wall clock; the expiry comes 30 minutes later, before the reset.
+        #expect(clock.now.duration(to: until) == .milliseconds(30 * 60 * 1000 + 50))
+    }
+
     @Test("configuration errcodes and unknown ones are rejected with a DLQ copy; recipient errcodes without")
     func terminalDeadLetters() async throws {
         for (code, deadLetter) in [(40164, true), (40036, true), (48001, true), (99999, true), (43004, false), (40003, false)] {

@@ -28,7 +28,7 @@ struct CheckConfigTests {
           api_base: not-a-url
           request_timeout: soon
           accounts:
-            default: { token_mode: magic }
+            default: { token_mode: magic, limits: { rate: fast, burst: 0, daily_quota: -1, quota_reset: noon } }
             second: { appid: wx2, token_mode: central }
         dispatcher:
           in_flight: 0
@@ -48,7 +48,9 @@ struct CheckConfigTests {
         for field in [
             "kafka.brokers", "kafka.topics.results", "kafka.properties", "wechat.api_base", "wechat.request_timeout",
             "wechat.accounts.default.appid", "wechat.accounts.default.token_mode", "wechat.accounts.second.token_url",
-            "dispatcher.in_flight", "rules.broken.template_id", "rules.broken",
+            "dispatcher.in_flight", "rules.broken.template_id", "rules.broken", "wechat.accounts.default.limits.rate",
+            "wechat.accounts.default.limits.burst", "wechat.accounts.default.limits.daily_quota",
+            "wechat.accounts.default.limits.quota_reset",
         ] {
             #expect(report.contains(field), "\(field) missing from:\n\(report)")
         }

@@ -16,11 +16,15 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let clock: C
     let now: @Sendable () -> Date
     let random: @Sendable () -> Double
+    /// WeChat answered 45009 for this account at this time: returns when its quota starts over.
+    let quotaExhausted: @Sendable (_ account: String, _ at: Date) -> Date
 
     public init(
         rules: RuleBook, sender: any MessageSender, retry: RetryPolicy, clock: C,
-        now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        quotaExhausted: @escaping @Sendable (String, Date) -> Date = { QuotaReset.shanghaiMidnight.next(after: $1) }
     ) {
+        self.quotaExhausted = quotaExhausted
         self.rules = rules
         self.sender = sender
         self.retry = retry
@@ -117,8 +121,9 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
                 outcome.finished(
                     .failed, reason: "account_misconfigured: \(event.app) (errcode \(result.errcode))", deadLetter: true, at: now()))
         case .waitForQuota(.daily):
-            return .finished(
-                outcome.finished(.failed, reason: "quota_exhausted: daily quota of \(event.app) reached", deadLetter: true, at: now()))
+            // Never burn the backlog: wait for the reset (or the expiry, which then ends it `expired`).
+            let reset = quotaExhausted(event.app, now())
+            return .retry(pending, at: clock.now.advanced(by: Self.wait(until: reset, expiresAt: event.expiresAt, from: now())))
         case .waitForQuota(.minute):
             let wait = untilNextMinute()
             guard clock.now.advanced(by: wait) < started.advanced(by: retry.deadline) else {
@@ -138,6 +143,12 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             }
             return .retry(pending, at: clock.now.advanced(by: backoff))
         }
+    }
+
+    /// From `date` until `instant`, or until just past `expiresAt` when that comes first.
+    static func wait(until instant: Date, expiresAt: Date?, from date: Date) -> Duration {
+        let end = min(instant, expiresAt.map { $0.addingTimeInterval(0.05) } ?? instant)
+        return .milliseconds(Int64((max(0, end.timeIntervalSince(date)) * 1000).rounded()))
     }
 
     private func untilNextMinute() -> Duration {

@@ -1,5 +1,7 @@
+import Foundation
 import Kafka
 import Logging
+import Waiting
 
 /// The task of one assigned partition. It only wires things: records from Kafka, attempts and
 /// publishes as child tasks, and the `PartitionScheduler` value that decides what happens next.
@@ -18,6 +20,8 @@ struct PartitionWorker: Sendable {
     let settings: DispatcherSettings
     let stats: DispatchStats
     let health: DispatcherHealth
+    /// The accounts' rate and quota limits, shared by the process's workers (nil: none configured).
+    let limits: SendLimits?
     let logger: Logger
 
     enum Report: Sendable {
@@ -35,12 +39,19 @@ struct PartitionWorker: Sendable {
         var committed: CommitPoint?
         var commitInFlight = false
         var warnedNullKey = false
+        /// Records whose send token is reserved: when their wait ends they go without asking again.
+        var reserved: Set<Int64> = []
         var stop: Stop?
     }
 
     enum Stop { case drained, drainTimedOut, lost, cancelled, fatal }
 
     func run() async {
+        if let limits {
+            let total = try? await consumer.partitionCount(of: partition.topicPartition.topic)
+            limits.partition(partition.topicPartition, assigned: true, total: total)
+        }
+        defer { limits?.partition(partition.topicPartition, assigned: false, total: nil) }
         let start = await startingPoint()
         var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
@@ -148,10 +159,16 @@ struct PartitionWorker: Sendable {
         _ actions: [PartitionScheduler<ContinuousClock>.Action], _ state: inout State, group: inout DiscardingTaskGroup,
         mailbox: Mailbox<Report>
     ) {
-        for action in actions {
+        var actions = actions[...]
+        while let action = actions.popFirst() {
             switch action {
             case .send(let offset):
                 guard let send = state.sends[offset] else { continue }
+                // A record over its account's rate or quota waits for it like a backoff: slot-free.
+                if let wait = limitWait(offset, send, &state) {
+                    actions += state.scheduler.attemptEnded(offset, retryAt: wait)
+                    continue
+                }
                 group.addTask { mailbox.post(.attempted(offset, await processor.attempt(send))) }
             case .pause:
                 do { try consumer.pause([partition.topicPartition]) } catch {
@@ -162,6 +179,25 @@ struct PartitionWorker: Sendable {
                     logger.warning("resume \(partition.topicPartition): \(error)")
                 }
             }
+        }
+    }
+
+    /// When the record may send, if its account's limits say not now (nil: now).
+    private func limitWait(
+        _ offset: Int64, _ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State
+    ) -> ContinuousClock.Instant? {
+        guard let limits, state.reserved.remove(offset) == nil else { return nil }
+        switch limits.reserve(account: send.event.app) {
+        case .go:
+            return nil
+        case .wait(let until, reserved: true):
+            state.reserved.insert(offset)
+            return until
+        case .wait(let until, reserved: false):
+            // The daily quota: wait for the reset, or until the event expires (it then ends `expired`).
+            let now = ContinuousClock.now
+            let reset = Date().addingTimeInterval(now.duration(to: until).seconds)
+            return now.advanced(by: EventProcessor<ContinuousClock>.wait(until: reset, expiresAt: send.event.expiresAt, from: Date()))
         }
     }
 

@@ -148,6 +148,19 @@ extension RDKafkaClient {
         return Watermarks(low: low, high: high)
     }
 
+    /// Blocking: how many partitions the broker's metadata gives `topic`.
+    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws(KafkaError) -> Int {
+        var metadata: UnsafePointer<rd_kafka_metadata_t>?
+        try RDKafkaErrors.check(
+            rd_kafka_metadata(handle, 0, topicHandle(topic), &metadata, timeoutMilliseconds), "metadata of \(topic)")
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        guard let metadata, metadata.pointee.topic_cnt > 0, let first = metadata.pointee.topics else {
+            throw KafkaError(code: .unknownTopic, message: "no metadata for \(topic)")
+        }
+        try RDKafkaErrors.check(first.pointee.err, "metadata of \(topic)")
+        return Int(first.pointee.partition_cnt)
+    }
+
     func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try RDKafkaTopicPartitionList.with(partitions) { list throws(KafkaError) in
             try RDKafkaErrors.check(rd_kafka_pause_partitions(handle, list), "pause")

@@ -20,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
         let resolved = try CheckConfigCommand.loadOrExplain(config)
         let assembly = try DispatcherAssembly(
             kafka: resolved.kafka, settings: resolved.settings, accounts: resolved.accounts, rules: resolved.ruleBook,
-            requestTimeout: resolved.requestTimeout, maxConnections: resolved.maxConnections, logger: logger
+            requestTimeout: resolved.requestTimeout, maxConnections: resolved.maxConnections, limits: resolved.limits, logger: logger
         )
         logger.notice(
             "wxpush starting",

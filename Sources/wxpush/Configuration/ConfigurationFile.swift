@@ -31,11 +31,23 @@ struct ConfigurationFile: Decodable, Sendable {
         var tokenMode: String?
         var tokenURL: String?
         var apiBase: String?
+        var limits: Limits?
 
         enum CodingKeys: String, CodingKey {
-            case appid, secret
+            case appid, secret, limits
             case secretEnv = "secret_env", secretFile = "secret_file", tokenMode = "token_mode", tokenURL = "token_url"
             case apiBase = "api_base"
+        }
+    }
+    struct Limits: Decodable, Sendable {
+        var rate: String?
+        var burst: Int?
+        var dailyQuota: Int?
+        var quotaReset: String?
+
+        enum CodingKeys: String, CodingKey {
+            case rate, burst
+            case dailyQuota = "daily_quota", quotaReset = "quota_reset"
         }
     }
     struct Dispatcher: Decodable, Sendable {

@@ -27,11 +27,16 @@ struct ConfigurationLoader {
         let settings = resolveSettings(file, &problems)
         checkDrainFits(settings.drainTimeout, kafka, &problems)
         let (accounts, timeout, connections) = resolveWeChat(file.wechat, &problems)
+        var limits: [String: AccountLimits] = [:]
+        for (name, account) in file.wechat?.accounts ?? [:] {
+            guard let configured = account.limits else { continue }
+            limits[name] = LimitsResolver.resolve(configured, field: "wechat.accounts.\(name).limits", &problems)
+        }
         let rulesPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file.rules ?? "rules.yaml").path
         let (rules, ruleBook) = RulesLoader.load(path: rulesPath, &problems)
         guard problems.isEmpty, let ruleBook, let rules else { throw ConfigurationProblems(file: path, problems: problems) }
         return ResolvedConfiguration(
-            kafka: kafka, settings: settings, accounts: accounts, requestTimeout: timeout, maxConnections: connections,
+            kafka: kafka, settings: settings, accounts: accounts, limits: limits, requestTimeout: timeout, maxConnections: connections,
             rules: rules, ruleBook: ruleBook
         )
     }

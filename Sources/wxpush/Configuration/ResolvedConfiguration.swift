@@ -7,6 +7,8 @@ struct ResolvedConfiguration: Sendable {
     var kafka: KafkaConfiguration
     var settings: DispatcherSettings
     var accounts: [WeChatAccount]
+    /// Account name → its limits, for the accounts that have some.
+    var limits: [String: AccountLimits]
     var requestTimeout: Duration
     var maxConnections: Int
     var rules: RulesFile
