@@ -55,7 +55,7 @@ public struct DispatcherAssembly: Sendable {
         self.wechat = wechat
         self.producer = producer
         self.consumer = consumer
-        let sendLimits = SendLimits(accounts: limits, logger: logger)
+        let sendLimits = SendLimits(limits: limits, breakers: accounts.map(\.name), logger: logger)
         service = DispatcherService(
             consumer: consumer,
             publisher: OutcomePublisher(
@@ -68,8 +68,9 @@ public struct DispatcherAssembly: Sendable {
                         logger: logger) : nil),
             processor: EventProcessor(
                 rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock(),
-                quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) }),
-            settings: settings, stats: stats, limits: sendLimits.isEmpty ? nil : sendLimits, logger: logger
+                quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) },
+                answered: { sendLimits.answered(account: $0, healthy: $1) }),
+            settings: settings, stats: stats, limits: sendLimits, logger: logger
         )
     }
 

@@ -2,34 +2,66 @@ import Foundation
 import Kafka
 import Logging
 import Synchronization
+import Waiting
 
-/// The process's account limiters, shared by its partition workers. An instance's share of each
-/// account's limits is its share of the request partitions (assigned here / all of them),
-/// recomputed whenever a partition starts or ends here: with every instance doing the same, the
-/// group as a whole holds the account-wide limit without talking to a central service.
+/// The process's account limiters and circuit breakers, shared by its partition workers. An
+/// instance's share of each account's limits is its share of the request partitions (assigned
+/// here / all of them), recomputed whenever a partition starts or ends here: with every instance
+/// doing the same, the group as a whole holds the account-wide limit without a central service.
 public final class SendLimits: Sendable {
     private struct State {
         var accounts: [String: AccountLimiter<ContinuousClock>]
+        var breakers: [String: CircuitBreaker<ContinuousClock>]
         var assigned: Set<TopicPartition> = []
         var totalPartitions = 1
     }
 
     private let state: Mutex<State>
     private let logger: Logger
+    /// Some account has a rate or a quota, so shares matter (they need the topic's partition count).
+    public let hasLimits: Bool
 
-    /// `accounts`: account name → its limits; accounts without limits are not listed.
-    public init(accounts: [String: AccountLimits], logger: Logger) {
-        state = Mutex(State(accounts: accounts.mapValues { AccountLimiter(limits: $0) }))
+    /// `limits`: account name → its limits, for the accounts that have some; `breakers`: every
+    /// account's name, each getting a circuit breaker with `breaker` settings.
+    public init(
+        limits: [String: AccountLimits], breakers: [String] = [], breaker: CircuitBreaker<ContinuousClock>.Settings = .init(),
+        logger: Logger
+    ) {
+        state = Mutex(
+            State(
+                accounts: limits.mapValues { AccountLimiter(limits: $0) },
+                breakers: Dictionary(uniqueKeysWithValues: breakers.map { ($0, CircuitBreaker(settings: breaker)) })))
         self.logger = logger
+        hasLimits = !limits.isEmpty
     }
 
-    public var isEmpty: Bool { state.withLock { $0.accounts.isEmpty } }
-
-    /// Asks for one send of `account` now (`.go` for an account without limits).
+    /// Asks for one send of `account` now: its circuit first (an open one holds every send but
+    /// the probe), then its rate and quota (`.go` for an account without limits).
     public func reserve(account: String) -> AccountLimiter<ContinuousClock>.Decision {
         state.withLock { state in
+            let now = ContinuousClock.now
+            switch state.breakers[account]?.permit(now: now) ?? .go {
+            case .wait(let until): return .wait(until: until, reserved: false)
+            case .probe: return .go
+            case .go: break
+            }
             guard state.accounts[account] != nil else { return .go }
-            return state.accounts[account]!.reserve(now: .now, date: Date())
+            return state.accounts[account]!.reserve(now: now, date: Date())
+        }
+    }
+
+    /// The account's API answered: `healthy` unless a transport error, -1 or an HTTP 5xx.
+    public func answered(account: String, healthy: Bool) {
+        let changed = state.withLock { $0.breakers[account]?.record(healthy: healthy, now: .now) ?? nil }
+        switch changed {
+        case .open(let until, _)?:
+            logger.warning(
+                "account \(account): circuit open, WeChat keeps failing (transport, -1, 5xx); sends held for \(String(format: "%.1f", ContinuousClock.now.duration(to: until).seconds)) s, then one probe"
+            )
+        case .closed?:
+            logger.notice("account \(account): circuit closed, WeChat answers again; sending resumes")
+        default:
+            break
         }
     }
 
@@ -44,10 +76,12 @@ public final class SendLimits: Sendable {
 
     /// A partition of the requests topic started (`total`: the topic's partitions) or ended here.
     public func partition(_ partition: TopicPartition, assigned: Bool, total: Int?) {
-        let summary: String? = state.withLock { state in
+        // Logged under the lock, so the lines of workers starting together come in the order of
+        // their shares: the last one is the share in force.
+        state.withLock { state in
             if assigned { state.assigned.insert(partition) } else { state.assigned.remove(partition) }
             if let total, total > 0 { state.totalPartitions = total }
-            guard !state.accounts.isEmpty, !state.assigned.isEmpty else { return nil }
+            guard !state.accounts.isEmpty, !state.assigned.isEmpty else { return }
             let share = Double(state.assigned.count) / Double(max(state.totalPartitions, state.assigned.count))
             var lines: [String] = []
             for name in state.accounts.keys.sorted() {
@@ -57,8 +91,7 @@ public final class SendLimits: Sendable {
                 let quota = limiter.dailyBudget.map { "daily quota \($0) of \(limiter.limits.dailyQuota ?? 0)" } ?? "no daily quota"
                 lines.append("\(name): \(rate), \(quota)")
             }
-            return "share \(state.assigned.count)/\(state.totalPartitions) partitions: " + lines.joined(separator: "; ")
+            logger.info("limits: share \(state.assigned.count)/\(state.totalPartitions) partitions: \(lines.joined(separator: "; "))")
         }
-        if let summary { logger.info("limits: \(summary)") }
     }
 }

@@ -18,13 +18,17 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let random: @Sendable () -> Double
     /// WeChat answered 45009 for this account at this time: returns when its quota starts over.
     let quotaExhausted: @Sendable (_ account: String, _ at: Date) -> Date
+    /// Every answer (or transport failure) of a send: whether the account's API looked healthy.
+    let answered: @Sendable (_ account: String, _ healthy: Bool) -> Void
 
     public init(
         rules: RuleBook, sender: any MessageSender, retry: RetryPolicy, clock: C,
         now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        quotaExhausted: @escaping @Sendable (String, Date) -> Date = { QuotaReset.shanghaiMidnight.next(after: $1) }
+        quotaExhausted: @escaping @Sendable (String, Date) -> Date = { QuotaReset.shanghaiMidnight.next(after: $1) },
+        answered: @escaping @Sendable (String, Bool) -> Void = { _, _ in }
     ) {
         self.quotaExhausted = quotaExhausted
+        self.answered = answered
         self.rules = rules
         self.sender = sender
         self.retry = retry
@@ -101,6 +105,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         pending.outcome.attempts += 1
         let result = await sender.send(pending.message, account: event.app)
         if Task.isCancelled && result.action != .success { return .cancelled }
+        answered(event.app, result.action != .retry)
         pending.outcome.errcode = result.errcode
         pending.outcome.errmsg = result.errmsg
         let outcome = pending.outcome

@@ -20,7 +20,7 @@ struct PartitionWorker: Sendable {
     let settings: DispatcherSettings
     let stats: DispatchStats
     let health: DispatcherHealth
-    /// The accounts' rate and quota limits, shared by the process's workers (nil: none configured).
+    /// The accounts' circuit breakers, rates and quotas, shared by the process's workers.
     let limits: SendLimits?
     let logger: Logger
 
@@ -47,7 +47,7 @@ struct PartitionWorker: Sendable {
     enum Stop { case drained, drainTimedOut, lost, cancelled, fatal }
 
     func run() async {
-        if let limits {
+        if let limits, limits.hasLimits {
             let total = try? await consumer.partitionCount(of: partition.topicPartition.topic)
             limits.partition(partition.topicPartition, assigned: true, total: total)
         }
