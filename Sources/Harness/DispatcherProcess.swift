@@ -9,24 +9,29 @@ final class DispatcherProcess: Sendable {
     /// Removed once the process has stopped.
     private let scratch: URL?
 
-    private init(executable: String, arguments: [String], environment: [String: String], scratch: URL?) throws {
+    private init(executable: String, arguments: [String], environment: [String: String], scratch: URL?, log: URL? = nil) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let log {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        }
         self.scratch = scratch
         try process.run()
     }
 
-    /// Writes a configuration for `pipeline` next to `rulesYAML` and starts `executable run`.
+    /// Writes a configuration for `pipeline` next to `rulesYAML` and starts `executable run`; it
+    /// logs warnings to this process's stderr, or everything from info up to `log`.
     static func wxpush(
-        executable: String, pipeline: EmbeddedPipeline, rulesYAML: String, inFlight: Int, exactlyOnce: Bool
+        executable: String, pipeline: EmbeddedPipeline, rulesYAML: String, options: RunOptions, log: URL? = nil
     ) throws -> DispatcherProcess {
-        let configFile = try pipeline.writeRunConfiguration(rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce)
+        let configFile = try pipeline.writeRunConfiguration(rulesYAML: rulesYAML, options)
         return try DispatcherProcess(
             executable: executable, arguments: ["run", "--config", configFile.path],
-            environment: ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": "warning"],
-            scratch: configFile.deletingLastPathComponent())
+            environment: ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": log == nil ? "warning" : "info"],
+            scratch: configFile.deletingLastPathComponent(), log: log)
     }
 
     /// Starts `../shared/peers/go-dispatcher` (its README gives this interface) on the pipeline's

@@ -13,14 +13,17 @@ public final class LoadGenerator: Sendable {
         self.topic = topic
     }
 
-    /// Produces every event, then waits for all delivery reports.
-    public func produce(_ events: [SampleEvents.Event]) async throws {
+    /// Produces every event, then waits for all delivery reports. Keyed by openid; with
+    /// `partitions`, each openid goes to one of those instead (a skewed load).
+    public func produce(_ events: [SampleEvents.Event], onlyTo partitions: [Int32]? = nil) async throws {
         let failures = Atomic<Int>(0)
         let handler = KafkaDeliveryHandler { if case .failure = $0 { failures.add(1, ordering: .relaxed) } }
         for event in events {
             producedAt.withLock { $0[event.id] = Date().timeIntervalSince1970 }
+            let hash = event.openid.utf8.reduce(5381) { $0 &* 33 &+ Int($1) } & Int.max
+            let partition = partitions.map { $0[hash % $0.count] }
             try await producer.enqueueWhenRoom(
-                KafkaRecord(topic: topic, key: Array(event.openid.utf8), value: event.bytes), handler: handler)
+                KafkaRecord(topic: topic, partition: partition, key: Array(event.openid.utf8), value: event.bytes), handler: handler)
         }
         try await producer.flush(timeout: .seconds(120))
         let failed = failures.load(ordering: .relaxed)

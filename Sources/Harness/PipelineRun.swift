@@ -129,7 +129,8 @@ public struct PipelineRun: Sendable {
         case .childProcess(let executable, let rulesYAML):
             return try await started(
                 DispatcherProcess.wxpush(
-                    executable: executable, pipeline: pipeline, rulesYAML: rulesYAML, inFlight: inFlight, exactlyOnce: exactlyOnce),
+                    executable: executable, pipeline: pipeline, rulesYAML: rulesYAML,
+                    options: RunOptions(inFlight: inFlight, exactlyOnce: exactlyOnce)),
                 name: "wxpush run", collector: collector, generator: generator)
         case .goPeer(let executable):
             return try await started(

@@ -25,6 +25,9 @@ public struct SimulatorConfiguration: Sendable {
     public var dailyQuota: Int
     /// Deliveries per appid per wall-clock minute; beyond it sends get 45011. nil: no limit.
     public var perMinuteLimit: Int?
+    /// Deliveries per appid per second, as a token bucket (`burst` at once, refilled at
+    /// `perSecond`); beyond it sends get 45011. nil: no limit.
+    public var rateLimit: RateLimit?
     /// Makes fault injection and jitter deterministic when set.
     public var seed: UInt64?
     /// An outage: every WeChat endpoint answers HTTP 503 at once (the stand-in for "down").
@@ -60,5 +63,16 @@ public struct SimulatorConfiguration: Sendable {
         self.dailyQuota = dailyQuota
         self.perMinuteLimit = perMinuteLimit
         self.seed = seed
+    }
+}
+
+/// The simulator's per-account send rate.
+public struct RateLimit: Sendable, Equatable {
+    public var perSecond: Double
+    public var burst: Double
+
+    public init(perSecond: Double, burst: Double) {
+        self.perSecond = perSecond
+        self.burst = burst
     }
 }

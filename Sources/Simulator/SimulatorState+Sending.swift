@@ -134,6 +134,17 @@ extension SimulatorState {
         if let limit = configuration.perMinuteLimit, usage.deliveredThisMinute >= limit {
             return APIFailure(errcode: 45011, errmsg: "api minute-quota reach limit  mustslower  retry next minute")
         }
+        if let rate = configuration.rateLimit {
+            let elapsed = usage.rateRefilledAt.map { $0.duration(to: now) } ?? .zero
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let tokens = min(rate.burst, (usage.rateTokens ?? rate.burst) + seconds * rate.perSecond)
+            usage.rateRefilledAt = now
+            guard tokens >= 1 else {
+                usage.rateTokens = tokens
+                return APIFailure(errcode: 45011, errmsg: "api freq out of limit")
+            }
+            usage.rateTokens = tokens - 1
+        }
         usage.deliveredToday += 1
         usage.deliveredThisMinute += 1
         return nil

@@ -42,6 +42,9 @@ struct AppUsage {
     var deliveredToday = 0
     var minute: Int64 = 0
     var deliveredThisMinute = 0
+    /// The per-second bucket (`SimulatorConfiguration.rateLimit`).
+    var rateTokens: Double?
+    var rateRefilledAt: ContinuousClock.Instant?
 }
 
 /// Which (touser, client_msg_id) pairs were sent recently and with which msgid.

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Logging
+import Simulator
+
+/// `wxpush bench limits`: an account limit held by 1, 2, 3… instances in one group, configured
+/// against measured at the simulator; then the budget a skewed partition load leaves unused.
+struct LimitsBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "limits",
+        abstract: "Configured vs measured aggregate send rate for 1…N `wxpush run` instances, and the budget wasted with a skewed load."
+    )
+
+    @Option(help: "The default account's rate (sends per second, across all instances).")
+    var rate: Int = 100
+
+    @Option(help: "Largest number of instances (each of 1…N is measured).")
+    var instances: Int = 3
+
+    @Option(help: "Seconds of demand per run at the configured rate (events = rate × seconds).")
+    var seconds: Int = 15
+
+    func run() async throws {
+        LogSetup.bootstrap(defaultLevel: .warning)
+        let logger = Logger(label: "wxpush.bench")
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let events = rate * seconds
+        let limits = "{ rate: \(rate)/s, burst: \(max(1, rate / 5)) }"
+        print("bench limits: rate \(rate)/s for the account, \(events) events per run over 6 partitions, all produced at once")
+        // The simulator enforces the same rate (one second of it at once): a 45011 there means the
+        // limit was overrun by more than a second's worth.
+        let wechat = RateLimit(perSecond: Double(rate), burst: Double(rate))
+        print("  the simulator answers 45011 above \(rate)/s (burst \(Int(wechat.burst)))")
+        for count in 1...max(1, instances) {
+            var run = LimitRun(instances: count, events: events, openids: events / 3, limits: limits)
+            run.simulatorRate = wechat
+            let result = try await run.execute(executable: executable, logger: logger)
+            print(line("\(count) instance\(count == 1 ? " " : "s"), even load", result))
+        }
+        // All demand on two partitions: whoever owns them holds 2/6 of the budget, the rest idles.
+        var skewedRun = LimitRun(
+            instances: max(1, instances), events: events / 3, openids: events / 9, limits: limits, loadedPartitions: [0, 1])
+        skewedRun.simulatorRate = wechat
+        let skewed = try await skewedRun.execute(executable: executable, logger: logger)
+        print(line("\(max(1, instances)) instances, load on 2 of 6 partitions", skewed))
+        print(
+            String(
+                format: "  budget wasted with the skewed load: %.0f%% (shares follow partitions, not demand; see the README)",
+                100 * max(0, 1 - skewed.deliveredPerSecond / Double(rate))))
+    }
+
+    private func line(_ label: String, _ result: LimitRun.Result) -> String {
+        let errors = result.errorsByCode.isEmpty ? "none" : result.errorsByCode.map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
+        return String(
+            format: "%@: measured %.1f/s against %d/s configured (%.2f×), outcomes %@, simulator errors %@, %.1f s",
+            label, result.deliveredPerSecond, rate, result.deliveredPerSecond / Double(rate),
+            result.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), errors, result.seconds)
+    }
+}
