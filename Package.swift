@@ -65,6 +65,7 @@ let package = Package(
             name: "Simulator",
             dependencies: [
                 "JSON",
+                "Waiting",
                 "WeChat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "JSON", "Kafka", "WeChat", "Dispatcher", "Simulator",
+                "JSON", "Kafka", "Waiting", "WeChat", "Dispatcher", "Simulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

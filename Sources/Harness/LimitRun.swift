@@ -105,13 +105,9 @@ public struct LimitRun: Sendable {
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 
-    /// Deliveries between the 10th and the 90th percentile of their arrival times (the first
-    /// burst and the tail left out).
+    /// Deliveries per second at the simulator, between the 10th and the 90th percentile of their
+    /// arrival (`steadyRate`); 0 for too few.
     public static func midRunRate(_ stats: SimulatorStats) -> Double {
-        let times = stats.messagesByOpenID.values.flatMap { $0.map(\.receivedAt.timeIntervalSince1970) }.sorted()
-        guard times.count >= 20 else { return 0 }
-        let low = times.count / 10
-        let high = times.count * 9 / 10
-        return Double(high - low) / max(times[high] - times[low], 1e-9)
+        steadyRate(of: stats.messagesByOpenID.values.flatMap { $0.map(\.receivedAt.timeIntervalSince1970) }) ?? 0
     }
 }

@@ -228,14 +228,7 @@ public struct RunResult: Sendable {
 
     /// Outcomes per second between the 10th and the 90th percentile of their times: the steady
     /// rate, without the start (first fetches, token) and the tail (the last openids' queues).
-    public var midRunPerSecond: Double? {
-        let times = outcomes.values.compactMap { $0.first?.producedAt }.sorted()
-        guard times.count >= 20 else { return nil }
-        let low = times.count / 10
-        let high = times.count * 9 / 10
-        let span = times[high] - times[low]
-        return span > 0 ? Double(high - low) / span : nil
-    }
+    public var midRunPerSecond: Double? { steadyRate(of: outcomes.values.compactMap { $0.first?.producedAt }) }
 
     public func count(_ status: String) -> Int { outcomes.values.filter { $0.first?.outcome.status == status }.count }
 

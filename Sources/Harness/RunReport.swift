@@ -17,6 +17,18 @@ public struct LatencySummary: Sendable {
     }
 }
 
+/// The steady rate of a run: events per second between the 10th and the 90th percentile of
+/// their times (seconds), without the start (first fetches, token, the first burst) and the tail.
+/// Nil for fewer than 20 times or no time between those percentiles.
+public func steadyRate(of times: [Double]) -> Double? {
+    let times = times.sorted()
+    guard times.count >= 20 else { return nil }
+    let low = times.count / 10
+    let high = times.count * 9 / 10
+    let span = times[high] - times[low]
+    return span > 0 ? Double(high - low) / span : nil
+}
+
 /// This process's CPU time and peak resident memory.
 public enum ProcessUsage {
     public static var cpuSeconds: Double {

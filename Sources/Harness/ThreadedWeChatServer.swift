@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Simulator
+import Waiting
 
 /// Which WeChat stand-in a run talks to.
 public enum WeChatStandIn: String, Sendable, CaseIterable {
@@ -18,10 +19,9 @@ public final class ThreadedWeChatServer: Sendable {
 
     /// Starts it with a fixed answer delay for sends; waits (at most 10 s) until it listens.
     public init(latency: Duration, appID: String, secret: String) throws {
-        let milliseconds = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, "0", String(milliseconds), appID, secret]
+        process.arguments = ["python3", "-c", Self.script, "0", String(latency.seconds * 1000), appID, secret]
         let output = Pipe()
         process.standardOutput = output
         // It exits when this pipe closes, so it never outlives this process.

@@ -1,4 +1,5 @@
 import Foundation
+import Waiting
 import WeChat
 
 extension SimulatorState {
@@ -135,9 +136,8 @@ extension SimulatorState {
             return APIFailure(errcode: 45011, errmsg: "api minute-quota reach limit  mustslower  retry next minute")
         }
         if let rate = configuration.rateLimit {
-            let elapsed = usage.rateRefilledAt.map { $0.duration(to: now) } ?? .zero
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let tokens = min(rate.burst, (usage.rateTokens ?? rate.burst) + seconds * rate.perSecond)
+            let elapsed = usage.rateRefilledAt.map { $0.duration(to: now).seconds } ?? 0
+            let tokens = min(rate.burst, (usage.rateTokens ?? rate.burst) + elapsed * rate.perSecond)
             usage.rateRefilledAt = now
             guard tokens >= 1 else {
                 usage.rateTokens = tokens

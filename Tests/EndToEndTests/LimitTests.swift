@@ -19,13 +19,8 @@ struct LimitTests {
         let logs = (0..<2).map { _ in
             FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-limits-\(UUID().uuidString.prefix(8)).log")
         }
-        func instance(_ name: String, log: URL) throws -> WXPushProcess {
-            try WXPushProcess(
-                ["run", "--config", try config(name)],
-                environment: ["WXPUSH_SECRET_DEFAULT": run.pipeline.account.secret, "WXPUSH_LOG_LEVEL": "info"], stderr: log)
-        }
-        let first = try instance("a", log: logs[0])
-        let second = try instance("b", log: logs[1])
+        let first = try run.instance(try config("a"), log: logs[0])
+        let second = try run.instance(try config("b"), log: logs[1])
         // Both in the group, each holding its 3 of 6 partitions, before the load arrives.
         try await LimitRun.waitForShares(logs: logs, partitions: 6, timeout: .seconds(60))
         try await run.produce()

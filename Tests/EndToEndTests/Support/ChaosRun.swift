@@ -48,11 +48,13 @@ final class ChaosRun: Sendable {
         try pipeline.writeRunConfiguration(rulesYAML: orderShippedRules, options).path
     }
 
-    func instance(_ config: String) throws -> WXPushProcess {
+    /// A `wxpush run` child. Its warnings go to a file of its own (named in a failing test's
+    /// output), not the test log; with `log`, everything from info up goes to that file.
+    func instance(_ config: String, log: URL? = nil) throws -> WXPushProcess {
         try WXPushProcess(
-            ["run", "--config", config], environment: ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": "warning"],
-            // Each child's warnings go to a file of its own (named in a failing test's output), not the test log.
-            stderr: FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-chaos-\(UUID().uuidString.prefix(8)).log"))
+            ["run", "--config", config],
+            environment: ["WXPUSH_SECRET_DEFAULT": pipeline.account.secret, "WXPUSH_LOG_LEVEL": log == nil ? "warning" : "info"],
+            stderr: log ?? FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-chaos-\(UUID().uuidString.prefix(8)).log"))
     }
 
     /// Notes a child's resident memory (call it now and then; the row shows the peak).
