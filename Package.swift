@@ -72,6 +72,7 @@ let package = Package(
                 "JSON",
                 "Waiting",
                 "WeChat",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,7 +112,10 @@ let package = Package(
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", "Waiting", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "Kafka", "Dispatcher", "Simulator", "WeChat", "Harness", "Waiting", .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

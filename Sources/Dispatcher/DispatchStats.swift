@@ -15,6 +15,7 @@ public final class DispatchStats: Sendable {
     public init() {}
 
     func record(_ outcome: Outcome) {
+        DispatchMetrics.outcome(outcome)
         state.withLock {
             $0.byStatus[outcome.status, default: 0] += 1
             $0.attempts += outcome.attempts

@@ -60,6 +60,7 @@ public struct DispatcherAssembly: Sendable {
             consumer: consumer,
             publisher: OutcomePublisher(
                 producer: producer, resultsTopic: settings.resultsTopic, deadLetterTopic: settings.deadLetterTopic,
+                msgidsTopic: settings.msgidsTopic.isEmpty ? nil : settings.msgidsTopic,
                 transactions: settings.exactlyOnce
                     ? OutcomeTransactions(
                         producer: producer, consumer: consumer, transactionalID: settings.transactionalID,

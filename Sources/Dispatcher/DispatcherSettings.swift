@@ -7,6 +7,9 @@ public struct DispatcherSettings: Sendable, Equatable {
     public var deadLetterTopic: String
     /// Exactly-once progress (`ProgressLog`): one partition, compacted.
     public var progressTopic: String
+    /// msgid → request id of every `sent` outcome (compacted), read by every instance so a
+    /// receipt reaching any of them names its request. Empty: not written.
+    public var msgidsTopic: String = "wxpush.msgids"
     public var groupID: String
     /// Records of one partition sending at once (different recipients); 1 is one-at-a-time.
     public var inFlightPerPartition: Int

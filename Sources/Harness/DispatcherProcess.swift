@@ -78,19 +78,24 @@ extension EmbeddedPipeline {
     public func writeRunConfiguration(rulesYAML: String, _ options: RunOptions) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-run-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let callback =
+            options.callbackToken.map { token in
+                ", callback: { token: \(token)\(options.callbackAESKey.map { ", encoding_aes_key: \($0)" } ?? "") }"
+            } ?? ""
         let config = """
+            http: { host: 127.0.0.1, port: \(options.httpPort) }
             kafka:
               brokers: \(cluster.bootstrapServers)
               group: \(settings.groupID)
               topics:
                 { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
-                  progress: \(settings.progressTopic) }
+                  progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic) }
               properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
             wechat:
               api_base: \(simulatorURL)
               request_timeout: \(options.requestTimeout)
               accounts:
-                default: { appid: \(account.appID), token_mode: stable\(options.limits.map { ", limits: \($0)" } ?? "") }
+                default: { appid: \(account.appID), token_mode: stable\(options.limits.map { ", limits: \($0)" } ?? "")\(callback) }
             dispatcher:
               in_flight: \(options.inFlight)
               drain_timeout: \(options.drainTimeout)
@@ -124,6 +129,11 @@ public struct RunOptions: Sendable {
     public var maxBackoff = "30s"
     /// The default account's `limits`, as a YAML flow map: `{ rate: 100/s }`.
     public var limits: String?
+    /// The HTTP server's port on 127.0.0.1; 0: no server.
+    public var httpPort = 0
+    /// The default account's callback Token (and EncodingAESKey for safe mode).
+    public var callbackToken: String?
+    public var callbackAESKey: String?
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight
@@ -137,4 +147,23 @@ public struct DispatcherUsage: Sendable {
     public var cpuSeconds: Double
     public var peakResidentMiB: Double
     public var isolated: Bool
+}
+
+/// A TCP port free on 127.0.0.1 now (the kernel's pick), for a child's HTTP server.
+public func freeLocalPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw HarnessError("socket() failed") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw HarnessError("bind to a free port failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -36,12 +36,14 @@ public final class EmbeddedPipeline: Sendable {
         settings.resultsTopic = "wxpush.results.\(suffix)"
         settings.deadLetterTopic = "wxpush.dlq.\(suffix)"
         settings.progressTopic = "wxpush.progress.\(suffix)"
+        settings.msgidsTopic = "wxpush.msgids.\(suffix)"
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
         try cluster.createTopic(settings.requestsTopic, partitions: partitions)
         try cluster.createTopic(settings.resultsTopic, partitions: resultsPartitions(for: partitions))
         try cluster.createTopic(settings.deadLetterTopic, partitions: 1)
         try cluster.createTopic(settings.progressTopic, partitions: 1)
+        try cluster.createTopic(settings.msgidsTopic, partitions: 3)
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"
         let secret = configuration.accounts[appID] ?? ""

@@ -22,6 +22,7 @@ public final class OutcomeCollector: Sendable {
     private final class State: Sendable {
         let received = Mutex<[String: [Received]]>([:])
         let total = Atomic<Int>(0)
+        let receipts = Mutex<[ReceiptRecord]>([])
         /// Per partition, the next offset not read yet: a partition read again after the reader
         /// lost and regained it (a broker outage) is not counted twice.
         let next = Mutex<[Int32: Int64]>([:])
@@ -42,7 +43,12 @@ public final class OutcomeCollector: Sendable {
                         defer { next[message.partition] = max(next[message.partition] ?? 0, message.offset + 1) }
                         return message.offset >= next[message.partition] ?? 0
                     }
-                    guard fresh, let outcome = OutcomeRecord.decode(message.value) else { continue }
+                    guard fresh else { continue }
+                    if let receipt = ReceiptRecord.decode(message.value) {
+                        state.receipts.withLock { $0.append(receipt) }
+                        continue
+                    }
+                    guard let outcome = OutcomeRecord.decode(message.value) else { continue }
                     let entry = Received(
                         outcome: outcome, producedAt: message.timestampMilliseconds.map { Double($0) / 1000 },
                         transaction: message.header("wxpush-txn").map { String(decoding: $0, as: UTF8.self) })
@@ -55,6 +61,8 @@ public final class OutcomeCollector: Sendable {
     }
 
     public var count: Int { state.total.load(ordering: .relaxed) }
+    /// The `receipt` records read so far, in arrival order.
+    public var receipts: [ReceiptRecord] { state.receipts.withLock { $0 } }
     public var distinctIDs: Int { state.received.withLock { $0.count } }
     public var all: [String: [Received]] { state.received.withLock { $0 } }
 

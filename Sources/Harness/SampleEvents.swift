@@ -6,6 +6,12 @@ public enum SampleEvents {
         public let id: String
         public let openid: String
         public let bytes: [UInt8]
+
+        public init(id: String, openid: String, bytes: [UInt8]) {
+            self.id = id
+            self.openid = openid
+            self.bytes = bytes
+        }
     }
 
     /// What the mix contains, to check a run's outcomes against.

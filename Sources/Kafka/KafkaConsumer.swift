@@ -18,6 +18,8 @@ public final class KafkaConsumer: Sendable {
     /// `ContinuousClock` since `created`), 0 for never.
     private let rebalanceSeenAt = Atomic<Int64>(0)
     private let created = ContinuousClock.now
+    /// Set by the first assignment the group hands this member (empty or not).
+    private let joined = Atomic<Bool>(false)
 
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String],
@@ -101,6 +103,7 @@ public final class KafkaConsumer: Sendable {
             while let event = client.pollConsumerEvent(from: queue) {
                 switch event {
                 case .assign(let partitions)?:
+                    joined.store(true, ordering: .releasing)
                     rebalanceSeenAt.store(0, ordering: .relaxed)
                     let started = await leases.assign(partitions)
                     // Assigned while ending: the handlers start on ended partitions and return at once.
@@ -194,6 +197,15 @@ public final class KafkaConsumer: Sendable {
     }
 
     public func assignment() throws(KafkaError) -> [TopicPartition] { try client.assignment() }
+
+    /// The group has given this member an assignment (possibly empty) at least once.
+    public var hasJoinedGroup: Bool { joined.load(ordering: .acquiring) }
+
+    /// Records not yet read, per assigned partition, from what the last fetches reported (no
+    /// broker request; nil where not known yet). For metrics.
+    public func cachedLag() -> [TopicPartition: Int64?] {
+        client.cachedLag((try? client.assignment()) ?? [])
+    }
 
     /// How many partitions `topic` has, from the brokers' metadata.
     public func partitionCount(of topic: String, timeout: Duration = .seconds(5)) async throws(KafkaError) -> Int {

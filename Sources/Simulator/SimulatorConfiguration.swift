@@ -32,6 +32,8 @@ public struct SimulatorConfiguration: Sendable {
     public var seed: UInt64?
     /// An outage: every WeChat endpoint answers HTTP 503 at once (the stand-in for "down").
     public var unavailable = false
+    /// Delivery receipts to a callback URL after each successful template send; nil: none.
+    public var receipts: ReceiptCallbacks?
 
     public init(
         accounts: [String: String] = ["wxdemo": "demo-secret"],

@@ -154,4 +154,17 @@ extension SimulatorState {
         guard limit > .zero else { return .zero }
         return limit * Double.random(in: 0...1, using: &faults)
     }
+
+    /// The receipt owed for a fresh delivery, its status drawn from the configured shares.
+    mutating func receipt(for request: SendRequest, msgid: Int64, appID: String) -> ReceiptSender.Pending? {
+        guard let callbacks = configuration.receipts else { return nil }
+        let draw = Double.random(in: 0..<1, using: &faults)
+        let status: DeliveryReceipt.Status =
+            draw < callbacks.blockedFraction
+            ? .userBlocked : draw < callbacks.blockedFraction + callbacks.systemFailedFraction ? .systemFailed : .delivered
+        let receipt = DeliveryReceipt(
+            openid: request.touser ?? "", msgid: msgid, createTime: Int64(Date().timeIntervalSince1970), status: status,
+            toUserName: "gh_" + appID)
+        return ReceiptSender.Pending(receipt: receipt, appID: appID, callbacks: callbacks)
+    }
 }

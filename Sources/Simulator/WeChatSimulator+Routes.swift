@@ -67,14 +67,20 @@ extension WeChatSimulator {
         if let answer = plan.earlyAnswer {
             return SimulatorJSON.send(answer)
         }
-        let answer = state.withLock { state in
+        let (answer, receipt) = state.withLock { state -> (SendAnswer, ReceiptSender.Pending?) in
             guard let message, let appID = plan.appID else {
                 let failure = SendAnswer.failed(APIFailure(errcode: 47001, errmsg: "data format error"))
                 state.countError(of: failure)
-                return failure
+                return (failure, nil)
             }
-            return state.deliver(message, kind: kind, appID: appID, now: .now, date: Date())
+            let before = state.stats.delivered
+            let answer = state.deliver(message, kind: kind, appID: appID, now: .now, date: Date())
+            // A fresh template delivery (not one answered from the de-duplication window) gets a
+            // TEMPLATESENDJOBFINISH receipt; subscribe messages get none here.
+            guard kind == .template, state.stats.delivered > before, case .delivered(let msgid) = answer else { return (answer, nil) }
+            return (answer, state.receipt(for: message, msgid: msgid, appID: appID))
         }
+        if let receipt { receiptSender.enqueue(receipt) }
         return SimulatorJSON.send(answer)
     }
 

@@ -14,6 +14,7 @@ public final class WeChatSimulator: Sendable {
     /// Set when `run` is cancelled: Hummingbird then waits for in-flight requests, so hanging ones
     /// must give up instead of holding the shutdown for `hangDuration`.
     let stopping = Atomic<Bool>(false)
+    let receiptSender: ReceiptSender
 
     public init(
         configuration: SimulatorConfiguration = .init(),
@@ -21,6 +22,7 @@ public final class WeChatSimulator: Sendable {
     ) {
         self.state = Mutex(SimulatorState(configuration: configuration))
         self.logger = logger
+        self.receiptSender = ReceiptSender(logger: logger)
     }
 
     /// Serves HTTP until the surrounding task is cancelled; reports the bound port once listening.
@@ -42,7 +44,11 @@ public final class WeChatSimulator: Sendable {
         stopping.store(false, ordering: .relaxed)
         // No signal handling here: the process that embeds the simulator owns its signals.
         try await withTaskCancellationHandler {
-            try await app.runService(gracefulShutdownSignals: [])
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await self.receiptSender.run() }
+                try await app.runService(gracefulShutdownSignals: [])
+                group.cancelAll()
+            }
         } onCancel: {
             stopping.store(true, ordering: .relaxed)
         }
@@ -50,6 +56,14 @@ public final class WeChatSimulator: Sendable {
 
     public var stats: SimulatorStats {
         state.withLock { $0.stats }
+    }
+
+    /// Every access token handed out so far (tests search logs and outputs for them).
+    public var issuedTokens: [String] { state.withLock { Array($0.tokens.keys) } }
+
+    /// Receipt callbacks answered `success`, and those given up after WeChat's four tries.
+    public var receiptCallbacks: (answered: Int, unanswered: Int) {
+        (receiptSender.counts.answered.load(ordering: .relaxed), receiptSender.counts.unanswered.load(ordering: .relaxed))
     }
 
     /// Changes faults, latency, quotas or accounts for the requests that follow.

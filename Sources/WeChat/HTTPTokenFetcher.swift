@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Fetches access tokens over HTTP in the way the account's `TokenMode` says.
 struct HTTPTokenFetcher: TokenFetching {
@@ -7,9 +8,20 @@ struct HTTPTokenFetcher: TokenFetching {
 
     /// Logs a failure here, once per fetch, rather than once per send that was waiting for it.
     func fetchToken(forceRefresh: Bool) async throws(WeChatError) -> (token: String, expiresIn: Duration) {
+        let mode =
+            switch account.tokenMode {
+            case .stable: "stable"
+            case .classic: "classic"
+            case .central: "central"
+            }
         do {
-            return try await fetch(forceRefresh: forceRefresh)
+            let fetched = try await fetch(forceRefresh: forceRefresh)
+            Counter(label: "wxpush_token_fetches_total", dimensions: [("account", account.name), ("mode", mode), ("result", "ok")])
+                .increment()
+            return fetched
         } catch {
+            Counter(label: "wxpush_token_fetches_total", dimensions: [("account", account.name), ("mode", mode), ("result", "failed")])
+                .increment()
             transport.logger.warning(
                 "WeChat token fetch failed",
                 metadata: ["account": "\(account.name)", "errcode": "\(error.errcode ?? -2)", "error": "\(error)"]

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import Metrics
 
 /// Sends messages for a fixed set of accounts, one `TokenCache` per account.
 ///
@@ -9,6 +10,8 @@ public final class WeChatClient: Sendable {
     private struct Entry: Sendable {
         var account: WeChatAccount
         var tokens: TokenCache<ContinuousClock>
+        /// Send latency per API path (`wxpush_wechat_request_duration_seconds`), made once.
+        var latency: [String: Timer]
     }
 
     private let entries: [String: Entry]
@@ -20,7 +23,16 @@ public final class WeChatClient: Sendable {
         var entries: [String: Entry] = [:]
         for account in accounts {
             let fetcher = HTTPTokenFetcher(account: account, transport: transport)
-            entries[account.name] = Entry(account: account, tokens: TokenCache(fetcher: fetcher, clock: ContinuousClock()))
+            let latency = Dictionary(
+                uniqueKeysWithValues: MessageKind.allCases.map {
+                    (
+                        $0.path,
+                        Timer(
+                            label: "wxpush_wechat_request_duration_seconds", dimensions: [("account", account.name), ("api", $0.rawValue)])
+                    )
+                })
+            entries[account.name] = Entry(
+                account: account, tokens: TokenCache(fetcher: fetcher, clock: ContinuousClock()), latency: latency)
         }
         self.entries = entries
         self.transport = transport
@@ -35,6 +47,17 @@ public final class WeChatClient: Sendable {
     public func tokenFetchCount(account: String) async -> Int {
         guard let entry = entries[account] else { return 0 }
         return await entry.tokens.fetchCount
+    }
+
+    /// Nil when the account has a valid token now (fetching one if needed); otherwise why not.
+    public func tokenProblem(account: String) async -> String? {
+        guard let entry = entries[account] else { return "unknown account" }
+        do {
+            _ = try await entry.tokens.token()
+            return nil
+        } catch {
+            return "no access token (errcode \(error.errcode ?? SendResult.transportErrcode): \(error.errmsg))"
+        }
     }
 
     /// Sends once; on a token error invalidates that token, refreshes and retries exactly once.
@@ -73,6 +96,8 @@ public final class WeChatClient: Sendable {
         }
         let token = issued.value
         let answer: APIAnswer
+        let started = ContinuousClock.now
+        defer { entry.latency[path]?.recordNanoseconds((ContinuousClock.now - started).nanosecondsClamped) }
         do {
             answer = try await transport.call(
                 post: body,
@@ -94,5 +119,12 @@ public final class WeChatClient: Sendable {
             action: ErrorAction.classify(errcode: errcode)
         )
         return (result, issued)
+    }
+}
+
+extension Duration {
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds >= Int64.max / 1_000_000_000 ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

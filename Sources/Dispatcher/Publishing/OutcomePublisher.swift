@@ -11,6 +11,8 @@ public struct OutcomePublisher: Sendable {
     public let producer: KafkaProducer
     public let resultsTopic: String
     public let deadLetterTopic: String
+    /// Where each `sent` outcome's msgid → request id goes (for receipts); nil: nowhere.
+    public let msgidsTopic: String?
     /// The largest record to send (librdkafka's `message.max.bytes` is 1,000,000 by default, and
     /// brokers often have less): a bigger DLQ copy becomes a reference copy.
     public let maxRecordBytes: Int
@@ -25,12 +27,13 @@ public struct OutcomePublisher: Sendable {
     }
 
     public init(
-        producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, maxRecordBytes: Int = 900_000,
+        producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, msgidsTopic: String? = nil, maxRecordBytes: Int = 900_000,
         backoff: PublishBackoff = PublishBackoff(), transactions: OutcomeTransactions? = nil
     ) {
         self.producer = producer
         self.resultsTopic = resultsTopic
         self.deadLetterTopic = deadLetterTopic
+        self.msgidsTopic = msgidsTopic
         self.maxRecordBytes = maxRecordBytes
         self.backoff = backoff
         self.transactions = transactions
@@ -39,6 +42,9 @@ public struct OutcomePublisher: Sendable {
     public func publish(_ outcome: Outcome, original: KafkaMessage, logger: Logger) async -> Result {
         var pending = [resultRecord(outcome)]
         if outcome.needsDeadLetter { pending.append(deadLetterRecord(outcome, original: original, limit: maxRecordBytes)) }
+        if outcome.status == .sent, let msgid = outcome.msgid, let msgidsTopic {
+            pending.append(MsgidRecord.make(topic: msgidsTopic, msgid: msgid, outcome: outcome.capped()))
+        }
         var attempt = 0
         while true {
             let failures =
@@ -51,6 +57,7 @@ public struct OutcomePublisher: Sendable {
             if Task.isCancelled { return .cancelled }
             if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error { return .fatal(fatal) }
             attempt += 1
+            DispatchMetrics.publishRetries.increment()
             // Straight out, only what failed is sent again; in a transaction (aborted now) all of it.
             let again = transactions == nil ? failures.map(\.record) : pending
             let tooLarge = failures.contains { $0.error.code == .messageTooLarge && $0.record.topic == deadLetterTopic }

@@ -55,6 +55,7 @@ extension OutcomeTransactions {
             case .success(let redone): committed = redone
             }
         }
+        DispatchMetrics.commit(succeeded: committed)
         if committed {
             state.withLock {
                 $0.delivered = []

@@ -97,9 +97,11 @@ extension PartitionWorker {
         let topicPartition = partition.topicPartition
         do {
             try await consumer.commit([topicPartition: point], timeout: timeout)
+            DispatchMetrics.commit(succeeded: true)
             logger.debug("committed \(topicPartition) at \(point.offset)")
             return true
         } catch {
+            DispatchMetrics.commit(succeeded: false)
             logger.warning("commit of \(topicPartition) at \(point.offset) failed: \(error)")
             return false
         }

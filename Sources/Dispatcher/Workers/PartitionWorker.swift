@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Metrics
 import Waiting
 
 /// The task of one assigned partition. It only wires things: records from Kafka, attempts and
@@ -41,6 +42,8 @@ struct PartitionWorker: Sendable {
         var warnedNullKey = false
         /// Records whose send token is reserved: when their wait ends they go without asking again.
         var reserved: Set<Int64> = []
+        /// Records waiting out a retry backoff or an account limit (for the waiting gauges).
+        var waiting: [Int64: Meter] = [:]
         var stop: Stop?
     }
 
@@ -87,6 +90,7 @@ struct PartitionWorker: Sendable {
             return drainDeadline ?? .now
         }
         settle(mailbox.takeAll(), &state)
+        for meter in state.waiting.values { meter.decrement() }
         await finish(state, drainDeadline: drainDeadline)
     }
 
@@ -101,6 +105,7 @@ struct PartitionWorker: Sendable {
     }
 
     private func receive(_ record: KafkaMessage, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        DispatchMetrics.consumed.increment()
         if state.skip.remove(record.offset) != nil || record.offset < state.committed?.offset ?? .min {
             // Done before a restart or rebalance (its outcome is on the results topic): not again.
             _ = state.scheduler.received(record.offset, key: nil, bytes: 0, needsSend: false)
@@ -139,6 +144,7 @@ struct PartitionWorker: Sendable {
             publish(offset, outcome, state, group: &group, mailbox: mailbox)
         case .attempted(let offset, .retry(let send, let instant)):
             state.sends[offset] = send
+            wait(offset, DispatchMetrics.retriesWaiting, &state)
             perform(state.scheduler.attemptEnded(offset, retryAt: instant), &state, group: &group, mailbox: mailbox)
         case .attempted(_, .cancelled), .published(_, .cancelled):
             break  // only after cancelAll: the record stays uncommitted and is redelivered
@@ -164,12 +170,18 @@ struct PartitionWorker: Sendable {
             switch action {
             case .send(let offset):
                 guard let send = state.sends[offset] else { continue }
+                state.waiting.removeValue(forKey: offset)?.decrement()
                 // A record over its account's rate or quota waits for it like a backoff: slot-free.
-                if let wait = limitWait(offset, send, &state) {
-                    actions += state.scheduler.attemptEnded(offset, retryAt: wait)
+                if let until = limitWait(offset, send, &state) {
+                    wait(offset, DispatchMetrics.limitWaiting, &state)
+                    actions += state.scheduler.attemptEnded(offset, retryAt: until)
                     continue
                 }
-                group.addTask { mailbox.post(.attempted(offset, await processor.attempt(send))) }
+                group.addTask {
+                    DispatchMetrics.inFlight.increment()
+                    defer { DispatchMetrics.inFlight.decrement() }
+                    mailbox.post(.attempted(offset, await processor.attempt(send)))
+                }
             case .pause:
                 do { try consumer.pause([partition.topicPartition]) } catch {
                     logger.warning("pause \(partition.topicPartition): \(error)")
@@ -180,6 +192,11 @@ struct PartitionWorker: Sendable {
                 }
             }
         }
+    }
+
+    private func wait(_ offset: Int64, _ meter: Meter, _ state: inout State) {
+        state.waiting.updateValue(meter, forKey: offset)?.decrement()
+        meter.increment()
     }
 
     /// When the record may send, if its account's limits say not now (nil: now).

@@ -137,6 +137,20 @@ extension RDKafkaClient {
         }
     }
 
+    /// Non-blocking: for each partition, the high watermark last seen in a fetch minus this
+    /// consumer's position (nil while either is not known yet).
+    func cachedLag(_ partitions: [TopicPartition]) -> [TopicPartition: Int64?] {
+        var result: [TopicPartition: Int64?] = [:]
+        for tp in partitions {
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let known = rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
+            let position = (try? self.position(of: tp)) ?? -1
+            result[tp] = known && high >= 0 && position >= 0 ? max(0, high - position) : nil
+        }
+        return result
+    }
+
     /// Blocking: asks the partition leader for the low and high watermarks.
     func watermarks(_ tp: TopicPartition, timeoutMilliseconds: Int32) throws(KafkaError) -> Watermarks {
         var low: Int64 = 0

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Dispatcher
+import Kafka
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 /// `wxpush run --config FILE`: the dispatcher, until SIGTERM/SIGINT (then drain, commit, exit 0; a
@@ -18,6 +21,8 @@ struct RunCommand: AsyncParsableCommand {
         LogSetup.bootstrap()
         let logger = Logger(label: "wxpush")
         let resolved = try CheckConfigCommand.loadOrExplain(config)
+        // Before anything makes a metric handle: handles made earlier would stay no-ops.
+        let registry = Self.bootstrapMetrics()
         let assembly = try DispatcherAssembly(
             kafka: resolved.kafka, settings: resolved.settings, accounts: resolved.accounts, rules: resolved.ruleBook,
             requestTimeout: resolved.requestTimeout, maxConnections: resolved.maxConnections, limits: resolved.limits, logger: logger
@@ -30,8 +35,56 @@ struct RunCommand: AsyncParsableCommand {
                 "rules": "\(resolved.ruleBook.types.count)", "in_flight": "\(resolved.settings.inFlightPerPartition)",
             ]
         )
-        let group = ServiceGroup(services: assembly.services, gracefulShutdownSignals: [], logger: logger)
+        let group = ServiceGroup(
+            services: try services(resolved, assembly: assembly, registry: registry, logger: logger), gracefulShutdownSignals: [],
+            logger: logger)
         try await SignalEscalation.run(group, logger: logger)
         logger.info("wxpush stopped")
+    }
+
+    /// In start order (shut down in reverse): the HTTP client, the msgid feed and the HTTP server
+    /// stay up while the dispatcher drains.
+    private func services(
+        _ resolved: ResolvedConfiguration, assembly: DispatcherAssembly, registry: PrometheusCollectorRegistry, logger: Logger
+    ) throws -> [any Service] {
+        let settings = resolved.settings
+        var services = assembly.services
+        let dispatcher = services.removeLast()
+        let index = MsgidIndex()
+        if !settings.msgidsTopic.isEmpty {
+            services.append(
+                try MsgidIndexFeed(
+                    kafka: resolved.kafka, topic: settings.msgidsTopic, group: settings.groupID, instanceID: settings.instanceID,
+                    index: index,
+                    logger: logger))
+        }
+        if resolved.http.port != 0 {
+            // Receipts go straight out (the dispatcher's producer may be transactional).
+            let receipts = ReceiptPublisher(
+                producer: try KafkaProducer(configuration: resolved.kafka, logger: logger), resultsTopic: settings.resultsTopic,
+                index: index,
+                logger: logger)
+            let endpoints = HTTPEndpoints(
+                readiness: Readiness(
+                    consumer: assembly.consumer, requestsTopic: settings.requestsTopic, wechat: assembly.wechat,
+                    accounts: resolved.accounts.map(\.name)),
+                registry: registry, consumer: assembly.consumer,
+                callbacks: CallbackEndpoint(authenticators: resolved.callbacks, receipts: receipts, logger: logger))
+            services.append(HTTPServer.make(settings: resolved.http, endpoints: endpoints, logger: logger))
+        }
+        services.append(dispatcher)
+        return services
+    }
+
+    /// One Prometheus registry for the process; WeChat latency in buckets from 5 ms to 10 s.
+    static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["wxpush_wechat_request_duration_seconds"] = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
     }
 }

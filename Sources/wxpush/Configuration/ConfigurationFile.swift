@@ -11,6 +11,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var results: String?
         var dlq: String?
         var progress: String?
+        var msgids: String?
     }
     struct WeChat: Decodable, Sendable {
         var apiBase: String?
@@ -32,11 +33,36 @@ struct ConfigurationFile: Decodable, Sendable {
         var tokenURL: String?
         var apiBase: String?
         var limits: Limits?
+        var callback: Callback?
 
         enum CodingKeys: String, CodingKey {
-            case appid, secret, limits
+            case appid, secret, limits, callback
             case secretEnv = "secret_env", secretFile = "secret_file", tokenMode = "token_mode", tokenURL = "token_url"
             case apiBase = "api_base"
+        }
+    }
+    /// The account's callback URL settings (`/wechat/callback/<account>`): the Token, and the
+    /// EncodingAESKey for safe mode.
+    struct Callback: Decodable, Sendable {
+        var token: String?
+        var tokenEnv: String?
+        var encodingAESKey: String?
+        var encodingAESKeyEnv: String?
+
+        enum CodingKeys: String, CodingKey {
+            case token
+            case tokenEnv = "token_env", encodingAESKey = "encoding_aes_key", encodingAESKeyEnv = "encoding_aes_key_env"
+        }
+    }
+    struct HTTP: Decodable, Sendable {
+        var host: String?
+        var port: Int?
+        var intakeToken: String?
+        var intakeTokenEnv: String?
+
+        enum CodingKeys: String, CodingKey {
+            case host, port
+            case intakeToken = "intake_token", intakeTokenEnv = "intake_token_env"
         }
     }
     struct Limits: Decodable, Sendable {
@@ -84,6 +110,7 @@ struct ConfigurationFile: Decodable, Sendable {
     var kafka: Kafka?
     var wechat: WeChat?
     var dispatcher: Dispatcher?
+    var http: HTTP?
     /// The rules file, relative to the configuration file.
     var rules: String?
 }

@@ -32,12 +32,20 @@ struct ConfigurationLoader {
             guard let configured = account.limits else { continue }
             limits[name] = LimitsResolver.resolve(configured, field: "wechat.accounts.\(name).limits", &problems)
         }
+        let http = HTTPResolver(environment: environment).resolve(file.http, &problems)
+        var callbacks: [String: CallbackAuthenticator] = [:]
+        for (name, account) in file.wechat?.accounts ?? [:] {
+            let appID = account.appid ?? ""
+            if let authenticator = HTTPResolver(environment: environment).callback(name: name, appID: appID, account.callback, &problems) {
+                callbacks[name] = authenticator
+            }
+        }
         let rulesPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file.rules ?? "rules.yaml").path
         let (rules, ruleBook) = RulesLoader.load(path: rulesPath, &problems)
         guard problems.isEmpty, let ruleBook, let rules else { throw ConfigurationProblems(file: path, problems: problems) }
         return ResolvedConfiguration(
             kafka: kafka, settings: settings, accounts: accounts, limits: limits, requestTimeout: timeout, maxConnections: connections,
-            rules: rules, ruleBook: ruleBook
+            rules: rules, ruleBook: ruleBook, http: http, callbacks: callbacks
         )
     }
 
@@ -56,6 +64,7 @@ struct ConfigurationLoader {
         settings.resultsTopic = topics?.results ?? settings.resultsTopic
         settings.deadLetterTopic = topics?.dlq ?? settings.deadLetterTopic
         settings.progressTopic = topics?.progress ?? settings.progressTopic
+        settings.msgidsTopic = topics?.msgids ?? settings.msgidsTopic
         settings.groupID = file.kafka?.group ?? settings.groupID
         for (field, value) in [
             ("requests", settings.requestsTopic), ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic),

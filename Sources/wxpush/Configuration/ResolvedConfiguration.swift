@@ -13,6 +13,17 @@ struct ResolvedConfiguration: Sendable {
     var maxConnections: Int
     var rules: RulesFile
     var ruleBook: RuleBook
+    var http: HTTPSettings
+    /// Account name → how its callbacks are checked, for the accounts with a callback token.
+    var callbacks: [String: CallbackAuthenticator]
+}
+
+/// The HTTP server of `wxpush run` (health, metrics, callbacks, intake); port 0: none.
+struct HTTPSettings: Sendable {
+    var host = "0.0.0.0"
+    var port = 8080
+    /// The bearer token `POST /v1/notifications` requires; nil: the intake is off.
+    var intakeToken: String?
 }
 
 /// Every problem found in a configuration, each naming the field and the fix.

@@ -1,0 +1,27 @@
+import Metrics
+
+/// The dispatcher's metrics (swift-metrics; `wxpush run` bootstraps Prometheus and serves them on
+/// `/metrics`). Fixed-label handles are made once here; labelled ones per event.
+enum DispatchMetrics {
+    static let consumed = Counter(label: "wxpush_events_consumed_total")
+    static let inFlight = Meter(label: "wxpush_sends_in_flight")
+    static let retriesWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "retry")])
+    static let limitWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "limit")])
+    static let deadLettered = Counter(label: "wxpush_dlq_writes_total")
+    static let publishRetries = Counter(label: "wxpush_outcome_publish_retries_total")
+    static let commitsOK = Counter(label: "wxpush_commits_total", dimensions: [("result", "ok")])
+    static let commitsFailed = Counter(label: "wxpush_commits_total", dimensions: [("result", "failed")])
+
+    static func commit(succeeded: Bool) { (succeeded ? commitsOK : commitsFailed).increment() }
+
+    static func outcome(_ outcome: Outcome) {
+        Counter(
+            label: "wxpush_outcomes_total",
+            dimensions: [
+                ("status", outcome.status.rawValue), ("account", outcome.app ?? ""), ("type", outcome.type ?? ""),
+                ("errcode", outcome.errcode.map(String.init) ?? ""),
+            ]
+        ).increment()
+        if outcome.needsDeadLetter { deadLettered.increment() }
+    }
+}

@@ -1,0 +1,58 @@
+import DequeModule
+import Synchronization
+import Waiting
+
+/// WeChat msgid → the request that got it, for the sends of every instance (fed from the msgids
+/// topic by `MsgidIndexFeed`), so a receipt reaching any instance names its request id. Bounded:
+/// beyond `capacity` the oldest entries go (receipts come seconds to minutes after the send).
+public final class MsgidIndex: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var id: String
+        public var to: String?
+        public var app: String?
+    }
+
+    private struct State {
+        var entries: [Int64: Entry] = [:]
+        var order: Deque<Int64> = []
+        /// Receipts waiting for their msgid to arrive.
+        var waiters: [Int64: [Wakeup]] = [:]
+    }
+    private let state = Mutex(State())
+    public let capacity: Int
+
+    public init(capacity: Int = 500_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    public func insert(msgid: Int64, _ entry: Entry) {
+        let woken = state.withLock { state -> [Wakeup] in
+            if state.entries.updateValue(entry, forKey: msgid) == nil { state.order.append(msgid) }
+            while state.order.count > capacity, let oldest = state.order.popFirst() { state.entries[oldest] = nil }
+            return state.waiters.removeValue(forKey: msgid) ?? []
+        }
+        for wakeup in woken { wakeup.signal() }
+    }
+
+    public func lookup(_ msgid: Int64) -> Entry? { state.withLock { $0.entries[msgid] } }
+
+    /// The entry, waiting at most `timeout` for it to arrive (the send's outcome may still be in
+    /// an open transaction on another instance).
+    public func lookup(_ msgid: Int64, waitingAtMost timeout: Duration) async -> Entry? {
+        let wakeup = Wakeup()
+        let found = state.withLock { state -> Entry? in
+            if let entry = state.entries[msgid] { return entry }
+            state.waiters[msgid, default: []].append(wakeup)
+            return nil
+        }
+        if let found { return found }
+        await wakeup.wait(until: .now + timeout)
+        return state.withLock { state in
+            state.waiters[msgid]?.removeAll { $0 === wakeup }
+            if state.waiters[msgid]?.isEmpty == true { state.waiters[msgid] = nil }
+            return state.entries[msgid]
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import JSON
+import Kafka
+
+/// The msgids topic's record for one `sent` outcome: key = the msgid in decimal, value =
+/// `{"id","to","app"}`. Compacted by key; written in the same transaction as the outcome.
+enum MsgidRecord {
+    static func make(topic: String, msgid: Int64, outcome: Outcome) -> KafkaRecord {
+        var out = JSONWriter()
+        out.object {
+            $0.field("id", outcome.id)
+            $0.field("to", outcome.to)
+            $0.field("app", outcome.app)
+        }
+        return KafkaRecord(topic: topic, key: Array(String(msgid).utf8), value: out.bytes)
+    }
+
+    static func decode(_ message: KafkaMessage) -> (msgid: Int64, entry: MsgidIndex.Entry)? {
+        guard let key = message.key, let msgid = Int64(String(decoding: key, as: UTF8.self)),
+            case .object(let fields)? = try? JSONValue(parsing: message.value), let id = fields["id"]?.string
+        else { return nil }
+        return (msgid, MsgidIndex.Entry(id: id, to: fields["to"]?.string, app: fields["app"]?.string))
+    }
+}

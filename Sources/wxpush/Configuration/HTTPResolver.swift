@@ -1,0 +1,57 @@
+import WeChat
+
+/// Resolves `http` (port, host, intake token) and each account's `callback` (Token and
+/// EncodingAESKey, from the file or the environment; never logged).
+///
+/// Environment: `WXPUSH_HTTP_PORT`, `WXPUSH_INTAKE_TOKEN`, and per account
+/// `WXPUSH_CALLBACK_TOKEN_<ACCOUNT>` and `WXPUSH_AES_KEY_<ACCOUNT>` unless `*_env` names another.
+struct HTTPResolver {
+    let environment: [String: String]
+
+    func resolve(_ file: ConfigurationFile.HTTP?, _ problems: inout [String]) -> HTTPSettings {
+        var settings = HTTPSettings()
+        settings.host = file?.host ?? settings.host
+        if let text = environment["WXPUSH_HTTP_PORT"] {
+            if let port = Int(text) { settings.port = port } else { problems.append("WXPUSH_HTTP_PORT: \"\(text)\" is not a port number") }
+        } else if let port = file?.port {
+            settings.port = port
+        }
+        if !(0...65_535).contains(settings.port) { problems.append("http.port: \(settings.port); use 1…65535, or 0 for no HTTP server") }
+        let variable = file?.intakeTokenEnv ?? "WXPUSH_INTAKE_TOKEN"
+        settings.intakeToken = nonEmpty(environment[variable]) ?? nonEmpty(file?.intakeToken)
+        if let token = settings.intakeToken, token.utf8.count < 16 {
+            problems.append("http.intake_token: shorter than 16 characters; use a long random token (\(variable))")
+        }
+        return settings
+    }
+
+    func callback(
+        name: String, appID: String, _ file: ConfigurationFile.Callback?, _ problems: inout [String]
+    ) -> CallbackAuthenticator? {
+        let field = "wechat.accounts.\(name).callback"
+        let suffix = String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        let tokenVariable = file?.tokenEnv ?? "WXPUSH_CALLBACK_TOKEN_\(suffix)"
+        let keyVariable = file?.encodingAESKeyEnv ?? "WXPUSH_AES_KEY_\(suffix)"
+        let token = nonEmpty(environment[tokenVariable]) ?? nonEmpty(file?.token)
+        let key = nonEmpty(environment[keyVariable]) ?? nonEmpty(file?.encodingAESKey)
+        guard let token else {
+            if key != nil { problems.append("\(field).token: missing; safe mode needs the Token too (\(tokenVariable))") }
+            return nil
+        }
+        if !(3...32).contains(token.count) || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            problems.append("\(field).token: WeChat's Token is 3–32 letters or digits")
+        }
+        guard let key else { return CallbackAuthenticator(token: token, cipher: nil) }
+        do {
+            return CallbackAuthenticator(token: token, cipher: try CallbackCipher(encodingAESKey: key, appID: appID))
+        } catch {
+            problems.append("\(field).encoding_aes_key: \(error) (\(keyVariable))")
+            return nil
+        }
+    }
+
+    private func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return text
+    }
+}

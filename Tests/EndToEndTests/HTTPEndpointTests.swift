@@ -1,0 +1,159 @@
+import Dispatcher
+import Foundation
+import Harness
+import Simulator
+import Testing
+import WeChat
+
+@Suite("wxpush run's HTTP endpoints", .serialized)
+struct HTTPEndpointTests {
+    static let aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+
+    @Test(
+        "/readyz is 503 until the group assigned and a token is held, then 200; /metrics counts match the outcomes; no secret anywhere at trace level"
+    )
+    func healthMetricsAndSecrets() async throws {
+        let run = try await ChaosRun.start("http endpoints", events: 300, openids: 100)
+        let port = try freeLocalPort()
+        var options = RunOptions(inFlight: 16, instanceID: "http")
+        options.httpPort = port
+        options.callbackToken = "callbackToken1"
+        options.callbackAESKey = Self.aesKey
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-http-\(UUID().uuidString.prefix(8)).log")
+        let child = try WXPushProcess(
+            ["run", "--config", try run.configuration(options)],
+            environment: ["WXPUSH_SECRET_DEFAULT": run.pipeline.account.secret, "WXPUSH_LOG_LEVEL": "trace"], stderr: log)
+        let base = "http://127.0.0.1:\(port)"
+        let first = try await HTTPProbe.firstAnswer(base + "/readyz")
+        #expect(first.status == 503, "the first /readyz came after the assignment: \(first.body)")
+        #expect(first.body.contains("\"ready\":false"))
+        try await eventually("/readyz 200", timeout: .seconds(60)) { (try? await HTTPProbe.get(base + "/readyz"))?.status == 200 }
+        let ready = try await HTTPProbe.get(base + "/readyz")
+        #expect(
+            ready.body.contains("\"group\":\"ok\"") && ready.body.contains("\"kafka\":\"ok\"")
+                && ready.body.contains("\"token.default\":\"ok\""))
+        #expect(try await HTTPProbe.get(base + "/healthz").status == 200)
+
+        // Valid events, and 20 that are not (rejected, with a DLQ copy each).
+        let invalid = (0..<20).map {
+            SampleEvents.Event(id: "bad-\($0)", openid: "o-bad-\($0)", bytes: Array(#"{"v":1,"id":"bad-\#($0)","to":42}"#.utf8))
+        }
+        try await run.produce(run.events + invalid)
+        try await run.waitFor(ids: run.events.count + invalid.count, timeout: .seconds(90), sampling: [child])
+        let outcomes = run.collector.all.values.compactMap(\.first?.outcome)
+        let sent = outcomes.filter { $0.status == "sent" }.count
+        let rejected = outcomes.filter { $0.status == "rejected" }.count
+        #expect(rejected >= invalid.count)
+        // Outcomes are counted once acknowledged, just before the offset moves: read until they settle.
+        try await eventually("/metrics to count every outcome", timeout: .seconds(10)) {
+            HTTPProbe.sum(try await HTTPProbe.get(base + "/metrics").body, "wxpush_outcomes_total") == Double(outcomes.count)
+        }
+        let metrics = try await HTTPProbe.get(base + "/metrics").body
+        #expect(HTTPProbe.sum(metrics, "wxpush_outcomes_total", ["status": "sent", "account": "default"]) == Double(sent))
+        #expect(HTTPProbe.sum(metrics, "wxpush_outcomes_total", ["status": "rejected"]) == Double(rejected))
+        #expect(HTTPProbe.sum(metrics, "wxpush_dlq_writes_total") == Double(rejected))
+        #expect(HTTPProbe.sum(metrics, "wxpush_events_consumed_total") >= Double(outcomes.count))
+        #expect(HTTPProbe.sum(metrics, "wxpush_wechat_request_duration_seconds_count") >= Double(sent))
+        #expect(HTTPProbe.sum(metrics, "wxpush_token_fetches_total", ["mode": "stable", "result": "ok"]) >= 1)
+        #expect(HTTPProbe.sum(metrics, "wxpush_sends_in_flight") == 0)
+        #expect(metrics.contains("wxpush_consumer_lag{"))
+
+        child.signal(SIGTERM)
+        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        let row = await run.finish()
+        #expect(row.lost == 0)
+        // No secret in the trace-level log, the metrics or the outcomes.
+        let logged = try String(contentsOf: log, encoding: .utf8)
+        let everything = logged + metrics + "\(run.collector.all)"
+        #expect(logged.count > 10_000, "the trace log is suspiciously short")
+        let secrets = [run.pipeline.account.secret, Self.aesKey, "callbackToken1"] + run.pipeline.simulator.issuedTokens
+        #expect(run.pipeline.simulator.issuedTokens.count >= 1)
+        for secret in secrets { #expect(!everything.contains(secret), "a secret (\(secret.prefix(4))…) leaked") }
+        try? FileManager.default.removeItem(at: log)
+    }
+
+    @Test(
+        "receipts: sends → simulator receipts (safe mode) → one receipt outcome each with the request id, also for the other instance's sends"
+    )
+    func receiptsAcrossInstances() async throws {
+        let run = try await ChaosRun.start("receipts (2 instances)", events: 600, openids: 300)
+        let ports = [try freeLocalPort(), try freeLocalPort()]
+        let logs = (0..<2).map { _ in
+            FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-rcpt-\(UUID().uuidString.prefix(8)).log")
+        }
+        var children: [WXPushProcess] = []
+        for (index, port) in ports.enumerated() {
+            var options = RunOptions(inFlight: 16, instanceID: "receipts-\(index)")
+            options.httpPort = port
+            options.callbackToken = "callbackToken1"
+            options.callbackAESKey = Self.aesKey
+            // A limit far above the load: it makes each instance log its share, so the test can wait for both.
+            options.limits = "{ rate: 100000/s }"
+            children.append(try run.instance(try run.configuration(options), log: logs[index]))
+        }
+        // Every receipt goes to the first instance, whichever instance sent the message.
+        let callback = "http://127.0.0.1:\(ports[0])/wechat/callback/default"
+        run.pipeline.simulator.updateConfiguration {
+            $0.receipts = ReceiptCallbacks(
+                url: callback, token: "callbackToken1", encodingAESKey: Self.aesKey, delay: .milliseconds(300), blockedFraction: 0.1,
+                systemFailedFraction: 0.05)
+        }
+        try await LimitRun.waitForShares(logs: logs, partitions: 6, timeout: .seconds(60))
+        try await run.produce()
+        try await run.waitFor(ids: run.events.count, timeout: .seconds(90), sampling: children)
+        let sentOutcomes = run.collector.all.values.compactMap(\.first).filter { $0.outcome.status == "sent" }
+        try await eventually("a receipt per sent message", timeout: .seconds(30)) { run.collector.receipts.count >= sentOutcomes.count }
+
+        // Refusals publish nothing: a bad signature, a body over 64 KiB, an unknown account.
+        let receiptsBefore = run.collector.receipts.count
+        let forged = CallbackAuthenticator(
+            token: "notTheToken", cipher: try CallbackCipher(encodingAESKey: Self.aesKey, appID: run.pipeline.account.appID))
+        let sealed = forged.seal(
+            DeliveryReceipt(openid: "o-x", msgid: 1, createTime: 1, status: .delivered, toUserName: "gh").templateFinishedMessage)
+        let query = sealed.query.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+            separator: "&")
+        #expect(try await HTTPProbe.post(callback + "?" + query, body: sealed.body).status == 401)
+        #expect(try await HTTPProbe.post(callback + "?" + query, body: String(repeating: "x", count: 70_000)).status == 413)
+        #expect(try await HTTPProbe.post("http://127.0.0.1:\(ports[0])/wechat/callback/nobody?" + query, body: sealed.body).status == 404)
+        // A repeated callback (same FromUserName, CreateTime, MsgID) is published once.
+        let genuine = CallbackAuthenticator(
+            token: "callbackToken1", cipher: try CallbackCipher(encodingAESKey: Self.aesKey, appID: run.pipeline.account.appID))
+        let repeated = genuine.seal(
+            DeliveryReceipt(openid: "o-rep", msgid: 77, createTime: 1_700_000_000, status: .delivered, toUserName: "gh")
+                .templateFinishedMessage)
+        let repeatedQuery = repeated.query.map {
+            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        }.joined(separator: "&")
+        for _ in 0..<3 {
+            let answer = try await HTTPProbe.post(callback + "?" + repeatedQuery, body: repeated.body)
+            #expect(answer.status == 200 && answer.body == "success")
+        }
+        try await eventually("the repeated receipt", timeout: .seconds(10)) { run.collector.receipts.contains { $0.msgid == 77 } }
+        try await Task.sleep(for: .milliseconds(500))
+
+        for child in children { child.signal(SIGTERM) }
+        for child in children { #expect(try await child.waitForExit(timeout: .seconds(30)) == 0) }
+        let receipts = run.collector.receipts
+        #expect(receipts.count == receiptsBefore + 1, "refused callbacks published something, or the repeat was published twice")
+        #expect(receipts.filter { $0.msgid == 77 }.count == 1)
+        let byMsgid = Dictionary(grouping: receipts.filter { $0.msgid != 77 }, by: \.msgid)
+        #expect(byMsgid.values.allSatisfy { $0.count == 1 }, "a receipt was published twice")
+        var fromOther = 0
+        for sent in sentOutcomes {
+            guard let msgid = sent.outcome.msgid, let receipt = byMsgid[msgid]?.first else {
+                Issue.record("no receipt for \(sent.outcome.id)")
+                continue
+            }
+            #expect(receipt.id == sent.outcome.id, "receipt of msgid \(msgid) names \(receipt.id ?? "nothing"), not \(sent.outcome.id)")
+            #expect(receipt.to == sent.outcome.to)
+            if sent.transaction?.contains("receipts-1") == true { fromOther += 1 }
+        }
+        #expect(fromOther > 0, "the second instance sent nothing: the cross-instance path was not exercised")
+        let statuses = Dictionary(grouping: receipts, by: \.status).mapValues(\.count)
+        #expect(statuses[.userBlocked, default: 0] > 0 && statuses[.systemFailed, default: 0] > 0 && statuses[.delivered, default: 0] > 0)
+        print(
+            "receipts | \(receipts.count) receipts for \(sentOutcomes.count) sends, \(fromOther) sent by the other instance | \(statuses)")
+        for log in logs { try? FileManager.default.removeItem(at: log) }
+        _ = await run.finish()
+    }
+}
