@@ -13,6 +13,8 @@ public final class OutcomeCollector: Sendable {
         public let producedAt: Double?
         /// The transaction that carried it (header `wxpush-txn`), with exactly-once on.
         public let transaction: String?
+        /// Its `traceparent` header, carried from the request.
+        public let traceparent: String?
     }
 
     let consumer: KafkaConsumer
@@ -29,9 +31,11 @@ public final class OutcomeCollector: Sendable {
     }
 
     public init(kafka: KafkaConfiguration, topic: String) throws {
+        // A reader of the results: its connection trouble in outage scenarios is expected noise.
+        var logger = Logger(label: "wxpush.harness.outcomes")
+        logger.logLevel = .critical
         consumer = try KafkaConsumer(
-            configuration: kafka, groupID: "outcome-collector-\(UUID().uuidString.prefix(8))", topics: [topic],
-            logger: Logger(label: "wxpush.harness.outcomes")
+            configuration: kafka, groupID: "outcome-collector-\(UUID().uuidString.prefix(8))", topics: [topic], logger: logger
         )
     }
 
@@ -51,7 +55,8 @@ public final class OutcomeCollector: Sendable {
                     guard let outcome = OutcomeRecord.decode(message.value) else { continue }
                     let entry = Received(
                         outcome: outcome, producedAt: message.timestampMilliseconds.map { Double($0) / 1000 },
-                        transaction: message.header("wxpush-txn").map { String(decoding: $0, as: UTF8.self) })
+                        transaction: message.header("wxpush-txn").map { String(decoding: $0, as: UTF8.self) },
+                        traceparent: message.header("traceparent").map { String(decoding: $0, as: UTF8.self) })
                     state.received.withLock { $0[outcome.id, default: []].append(entry) }
                     state.total.add(1, ordering: .relaxed)
                 }

@@ -19,9 +19,11 @@ struct APITransport: Sendable {
         post body: [UInt8]?,
         url: String,
         loggedPath: String,
-        secrets: [String]
+        secrets: [String],
+        trace: TraceHeader? = nil
     ) async throws(WeChatError) -> APIAnswer {
         var request = HTTPClientRequest(url: url)
+        if let trace { request.headers.add(name: trace.name, value: trace.value) }
         if let body {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
@@ -106,3 +108,14 @@ private func isUnreserved(_ byte: UInt8) -> Bool {
 }
 
 private let upperHexDigits = Array("0123456789ABCDEF".utf8)
+
+/// The request's trace context (`traceparent`, or `x-request-id`), carried onto the WeChat call.
+public struct TraceHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

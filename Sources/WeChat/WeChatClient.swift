@@ -61,7 +61,7 @@ public final class WeChatClient: Sendable {
     }
 
     /// Sends once; on a token error invalidates that token, refreshes and retries exactly once.
-    public func send(_ message: OutgoingMessage, account: String) async -> SendResult {
+    public func send(_ message: OutgoingMessage, account: String, trace: TraceHeader? = nil) async -> SendResult {
         guard let entry = entries[account] else {
             return SendResult(
                 errcode: SendResult.unknownAccountErrcode,
@@ -70,7 +70,7 @@ public final class WeChatClient: Sendable {
             )
         }
         let body = message.jsonBody()
-        let first = await attempt(body, path: message.kind.path, entry: entry)
+        let first = await attempt(body, path: message.kind.path, entry: entry, trace: trace)
         guard first.result.action == .refreshToken, let staleToken = first.token, !Task.isCancelled else {
             return first.result
         }
@@ -79,14 +79,14 @@ public final class WeChatClient: Sendable {
             metadata: ["account": "\(account)", "errcode": "\(first.result.errcode)"]
         )
         await entry.tokens.invalidate(ifCurrent: staleToken)
-        var second = await attempt(body, path: message.kind.path, entry: entry).result
+        var second = await attempt(body, path: message.kind.path, entry: entry, trace: trace).result
         second.tokenRefreshed = true
         return second
     }
 
     /// One token lookup and one POST; `token` is the token used, if one was obtained.
     private func attempt(
-        _ body: [UInt8], path: String, entry: Entry
+        _ body: [UInt8], path: String, entry: Entry, trace: TraceHeader?
     ) async -> (result: SendResult, token: TokenCache<ContinuousClock>.Token?) {
         let issued: TokenCache<ContinuousClock>.Token
         do {
@@ -103,7 +103,8 @@ public final class WeChatClient: Sendable {
                 post: body,
                 url: entry.account.apiBase + path + "?access_token=" + queryEscaped(token),
                 loggedPath: path,
-                secrets: [token, entry.account.secret]
+                secrets: [token, entry.account.secret],
+                trace: trace
             )
         } catch {
             return (SendResult(error), issued)

@@ -10,7 +10,7 @@ import WeChat
 final class ScriptedSender: MessageSender {
     private let answers: Mutex<[SendResult]>
     init(_ answers: [SendResult]) { self.answers = Mutex(answers) }
-    func send(_ message: OutgoingMessage, account: String) async -> SendResult {
+    func send(_ message: OutgoingMessage, account: String, trace: TraceHeader?) async -> SendResult {
         answers.withLock { $0.isEmpty ? SendResult(errcode: 0, errmsg: "ok", msgid: 1, action: .success) : $0.removeFirst() }
     }
     func hasAccount(_ name: String) -> Bool { name == "default" }

@@ -157,3 +157,68 @@ struct HTTPEndpointTests {
         _ = await run.finish()
     }
 }
+
+@Suite("POST /v1/notifications", .serialized)
+struct IntakeTests {
+    @Test(
+        "a valid batch lands on the requests topic and is dispatched; invalid items are named and nothing is produced; no token → 401; brokers away → 503 and nothing half-produced"
+    )
+    func intake() async throws {
+        let run = try await ChaosRun.start("intake", events: 0, openids: 1)
+        let port = try freeLocalPort()
+        var options = RunOptions(inFlight: 16, instanceID: "intake")
+        options.httpPort = port
+        options.intakeToken = "intake-token-0123456789"
+        let child = try run.instance(try run.configuration(options))
+        let url = "http://127.0.0.1:\(port)/v1/notifications"
+        try await eventually("/readyz 200", timeout: .seconds(60)) {
+            (try? await HTTPProbe.get("http://127.0.0.1:\(port)/readyz"))?.status == 200
+        }
+        @Sendable func event(_ id: String, to: String = "o-intake") -> String {
+            #"{"v":1,"id":"\#(id)","type":"order.shipped","to":"\#(to)","data":{"order":{"id":"1","carrier":"SF","eta":"2026-11-24"}}}"#
+        }
+        let auth = [("Authorization", "Bearer intake-token-0123456789")]
+        #expect(try await HTTPProbe.post(url, body: event("no-token")).status == 401)
+        #expect(try await HTTPProbe.post(url, body: event("wrong-token"), headers: [("Authorization", "Bearer nope")]).status == 401)
+
+        let invalid = try await HTTPProbe.post(
+            url, body: "[\(event("half-1")), {\"id\":\"half-2\",\"to\":42}, {\"to\":\"x\"}]", headers: auth)
+        #expect(invalid.status == 400)
+        #expect(invalid.body.contains(#""index":1"#) && invalid.body.contains("half-2") && invalid.body.contains(#""index":2"#))
+
+        let batch = (0..<50).map { event("intake-\($0)", to: "o-intake-\($0 % 7)") }
+        let accepted = try await HTTPProbe.post(
+            url, body: "[" + batch.joined(separator: ",") + "]",
+            headers: auth + [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")])
+        #expect(accepted.status == 202)
+        #expect(accepted.body.contains("intake-49"))
+        #expect(try await HTTPProbe.post(url, body: event("single"), headers: auth).status == 202)
+        try await run.collector.waitFor(ids: 51, timeout: .seconds(60))
+
+        // The brokers go away: the batch is refused with 503, and once they are back it never appears.
+        try run.pipeline.cluster.setBrokerDown(1)
+        let refused = try await HTTPProbe.post(url, body: "[\(event("away-1")),\(event("away-2"))]", headers: auth)
+        try run.pipeline.cluster.setBrokerUp(1)
+        #expect(refused.status == 503, "\(refused.status) \(refused.body)")
+        // The first requests after the outage may still answer 503 while librdkafka reconnects
+        // and finishes the open transaction: a client retries, with the same ids.
+        try await eventually("202 again after the outage", timeout: .seconds(60)) {
+            try await HTTPProbe.post(url, body: event("after"), headers: auth).status == 202
+        }
+        try await run.collector.waitFor(ids: 52, timeout: .seconds(60))
+
+        child.signal(SIGTERM)
+        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        let all = run.collector.all
+        #expect((0..<50).allSatisfy { all["intake-\($0)"]?.first?.outcome.status == "sent" })
+        // The caller's traceparent went with each record, onto its outcome; one was made for "single".
+        #expect(
+            (0..<50).allSatisfy { all["intake-\($0)"]?.first?.traceparent == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" })
+        #expect(all["single"]?.first?.traceparent?.hasPrefix("00-") == true)
+        #expect(all["single"] != nil && all["after"] != nil)
+        for id in ["half-1", "half-2", "no-token", "wrong-token"] { #expect(all[id] == nil, "\(id) was produced") }
+        // Unconfirmed in time, the batch may still have committed later: whole, or not at all.
+        #expect((all["away-1"] == nil) == (all["away-2"] == nil), "half of a batch was produced")
+        _ = await run.finish()
+    }
+}

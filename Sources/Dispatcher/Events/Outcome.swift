@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Kafka
+import WeChat
 
 /// The one final outcome of a request (CONTRACT.md, `"kind": "dispatch"`).
 public struct Outcome: Sendable, Equatable {
@@ -24,6 +25,8 @@ public struct Outcome: Sendable, Equatable {
 
     /// Failed and rejected-invalid requests also get a DLQ copy of their original bytes.
     public var needsDeadLetter: Bool
+    /// The request record's trace header, carried onto the WeChat call and the outcome record.
+    public var trace: TraceHeader?
 
     public init(
         id: String, app: String?, to: String?, type: String?, status: Status, templateID: String?, msgid: Int64?, errcode: Int?,

@@ -70,6 +70,7 @@ public struct OutcomePublisher: Sendable {
                 "outcome not acknowledged; retrying",
                 metadata: [
                     "id": "\(LogText.id(outcome.id))", "attempt": "\(attempt)", "error": "\(failures[0].error)",
+                    "trace": "\(outcome.trace?.value ?? "-")",
                 ])
             do { try await Task.sleep(for: backoff.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))) } catch {
                 return .cancelled
@@ -79,7 +80,8 @@ public struct OutcomePublisher: Sendable {
 
     private func resultRecord(_ outcome: Outcome) -> KafkaRecord {
         let capped = outcome.capped()
-        return KafkaRecord(topic: resultsTopic, key: Array(capped.id.utf8), value: capped.json())
+        let headers = outcome.trace.map { [KafkaHeader(name: $0.name, string: $0.value)] } ?? []
+        return KafkaRecord(topic: resultsTopic, key: Array(capped.id.utf8), value: capped.json(), headers: headers)
     }
 
     /// The original key and bytes with the three headers; when that would not fit in `limit`, a

@@ -65,6 +65,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             source: record.topicPartition, offset: record.offset, receivedAt: receivedAt, completedAt: receivedAt,
             needsDeadLetter: false
         )
+        outcome.trace = Self.trace(of: record)
         let event: RequestEvent
         switch RequestEvent.decode(record.value) {
         case .failure(let invalid):
@@ -90,6 +91,16 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
+    /// The W3C `traceparent` header of the record, else its `x-request-id` (bounded in size).
+    static func trace(of record: KafkaMessage) -> TraceHeader? {
+        for name in ["traceparent", "x-request-id"] {
+            if let value = record.header(name), value.count <= 256 {
+                return TraceHeader(name: name, value: String(decoding: value, as: UTF8.self))
+            }
+        }
+        return nil
+    }
+
     /// One attempt. The WeChat client refreshes a rejected token and retries once inside it; what
     /// fails after that is retried here like any retryable error.
     public func attempt(_ pending: PendingSend) async -> AttemptResult {
@@ -103,7 +114,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         let started = pending.firstAttempt ?? clock.now
         pending.firstAttempt = started
         pending.outcome.attempts += 1
-        let result = await sender.send(pending.message, account: event.app)
+        let result = await sender.send(pending.message, account: event.app, trace: pending.outcome.trace)
         if Task.isCancelled && result.action != .success { return .cancelled }
         answered(event.app, result.action != .retry)
         pending.outcome.errcode = result.errcode

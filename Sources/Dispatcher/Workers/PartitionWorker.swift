@@ -223,6 +223,15 @@ struct PartitionWorker: Sendable {
         group.addTask {
             let result = await publisher.publish(outcome, original: original, logger: logger)
             if result == .acknowledged { stats.record(outcome) } else { stats.recordPublishFailure() }
+            if result == .acknowledged, logger.logLevel <= .debug {
+                var metadata: Logger.Metadata = [
+                    "id": "\(LogText.id(outcome.id))", "status": "\(outcome.status.rawValue)", "attempts": "\(outcome.attempts)",
+                ]
+                if let errcode = outcome.errcode { metadata["errcode"] = "\(errcode)" }
+                if let reason = outcome.reason { metadata["reason"] = "\(Outcome.cap(reason, 200))" }
+                if let trace = outcome.trace { metadata[trace.name] = "\(trace.value)" }
+                logger.debug("outcome", metadata: metadata)
+            }
             mailbox.post(.published(offset, result))
         }
     }

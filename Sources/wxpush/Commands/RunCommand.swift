@@ -69,7 +69,14 @@ struct RunCommand: AsyncParsableCommand {
                     consumer: assembly.consumer, requestsTopic: settings.requestsTopic, wechat: assembly.wechat,
                     accounts: resolved.accounts.map(\.name)),
                 registry: registry, consumer: assembly.consumer,
-                callbacks: CallbackEndpoint(authenticators: resolved.callbacks, receipts: receipts, logger: logger))
+                callbacks: CallbackEndpoint(authenticators: resolved.callbacks, receipts: receipts, logger: logger),
+                intake: try resolved.http.intakeToken.map { _ throws(KafkaError) in
+                    try NotificationIntake(
+                        kafka: resolved.kafka, topic: settings.requestsTopic,
+                        transactionalID: "wxpush-intake-\(settings.groupID)-\(settings.instanceID)",
+                        logger: logger)
+                },
+                intakeToken: resolved.http.intakeToken)
             services.append(HTTPServer.make(settings: resolved.http, endpoints: endpoints, logger: logger))
         }
         services.append(dispatcher)
