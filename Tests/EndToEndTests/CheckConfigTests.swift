@@ -32,6 +32,9 @@ struct CheckConfigTests {
             second: { appid: wx2, token_mode: central }
         dispatcher:
           in_flight: 0
+          in_flght: 8
+          retry: { max_atempts: 3 }
+        htp: { port: 1 }
         rules: rules.yaml
         """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
         try """
@@ -54,5 +57,9 @@ struct CheckConfigTests {
         ] {
             #expect(report.contains(field), "\(field) missing from:\n\(report)")
         }
+        // Typos are named, with the closest known key.
+        #expect(report.contains("dispatcher.in_flght: unknown key; did you mean in_flight?"), "\(report)")
+        #expect(report.contains("dispatcher.retry.max_atempts: unknown key; did you mean max_attempts?"))
+        #expect(report.contains("htp: unknown key; did you mean http?"))
     }
 }

@@ -5,6 +5,8 @@ struct ConfigurationFile: Decodable, Sendable {
         var group: String?
         var topics: Topics?
         var properties: [String: String]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case brokers, group, topics, properties }
     }
     struct Topics: Decodable, Sendable {
         var requests: String?
@@ -12,6 +14,8 @@ struct ConfigurationFile: Decodable, Sendable {
         var dlq: String?
         var progress: String?
         var msgids: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids }
     }
     struct WeChat: Decodable, Sendable {
         var apiBase: String?
@@ -19,7 +23,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var maxConnections: Int?
         var accounts: [String: Account]?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case accounts
             case apiBase = "api_base", requestTimeout = "request_timeout", maxConnections = "max_connections"
         }
@@ -35,7 +39,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var limits: Limits?
         var callback: Callback?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case appid, secret, limits, callback
             case secretEnv = "secret_env", secretFile = "secret_file", tokenMode = "token_mode", tokenURL = "token_url"
             case apiBase = "api_base"
@@ -49,7 +53,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var encodingAESKey: String?
         var encodingAESKeyEnv: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case token
             case tokenEnv = "token_env", encodingAESKey = "encoding_aes_key", encodingAESKeyEnv = "encoding_aes_key_env"
         }
@@ -60,7 +64,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var intakeToken: String?
         var intakeTokenEnv: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case host, port
             case intakeToken = "intake_token", intakeTokenEnv = "intake_token_env"
         }
@@ -71,7 +75,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var dailyQuota: Int?
         var quotaReset: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case rate, burst
             case dailyQuota = "daily_quota", quotaReset = "quota_reset"
         }
@@ -85,7 +89,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var instanceID: String?
         var retry: Retry?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case retry, buffer
             case inFlight = "in_flight", drainTimeout = "drain_timeout", commitInterval = "commit_interval"
             case exactlyOnce = "exactly_once", instanceID = "instance_id"
@@ -94,6 +98,8 @@ struct ConfigurationFile: Decodable, Sendable {
     struct Buffer: Decodable, Sendable {
         var records: Int?
         var bytes: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case records, bytes }
     }
     struct Retry: Decodable, Sendable {
         var maxAttempts: Int?
@@ -101,7 +107,7 @@ struct ConfigurationFile: Decodable, Sendable {
         var maxBackoff: String?
         var deadline: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case deadline
             case maxAttempts = "max_attempts", initialBackoff = "initial_backoff", maxBackoff = "max_backoff"
         }
@@ -113,4 +119,6 @@ struct ConfigurationFile: Decodable, Sendable {
     var http: HTTP?
     /// The rules file, relative to the configuration file.
     var rules: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case kafka, wechat, dispatcher, http, rules }
 }

@@ -23,6 +23,7 @@ struct ConfigurationLoader {
         } catch {
             throw ConfigurationProblems(file: path, problems: ["not a valid configuration: \(YAMLProblem(error))"])
         }
+        problems += UnknownKeys.problems(in: text)
         let kafka = resolveKafka(file.kafka, &problems)
         let settings = resolveSettings(file, &problems)
         checkDrainFits(settings.drainTimeout, kafka, &problems)
