@@ -28,6 +28,23 @@ public final class KafkaPartitionReader: Sendable {
         }
     }
 
+    /// Per partition, the first offset at or after `date` (nil where every record is older).
+    public func offsets(
+        _ partitions: [TopicPartition], atOrAfter date: Date, timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: Int64?] {
+        let milliseconds = Int64(date.timeIntervalSince1970 * 1000)
+        return try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.offsets(partitions, atOrAfter: milliseconds, timeoutMilliseconds: ms).mapValues { $0 >= 0 ? $0 : nil }
+        }
+    }
+
+    /// The number of partitions of `topic` (from the brokers' metadata).
+    public func partitionCount(of topic: String, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Int {
+        try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
+            try client.partitionCount(of: topic, timeoutMilliseconds: ms)
+        }
+    }
+
     public func watermarks(for partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Watermarks {
         try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
             try client.watermarks(partition, timeoutMilliseconds: ms)

@@ -82,6 +82,7 @@ struct HTTPEndpointTests {
             FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-rcpt-\(UUID().uuidString.prefix(8)).log")
         }
         var children: [WXPushProcess] = []
+        var configs: [String] = []
         for (index, port) in ports.enumerated() {
             var options = RunOptions(inFlight: 16, instanceID: "receipts-\(index)")
             options.httpPort = port
@@ -89,7 +90,8 @@ struct HTTPEndpointTests {
             options.callbackAESKey = Self.aesKey
             // A limit far above the load: it makes each instance log its share, so the test can wait for both.
             options.limits = "{ rate: 100000/s }"
-            children.append(try run.instance(try run.configuration(options), log: logs[index]))
+            configs.append(try run.configuration(options))
+            children.append(try run.instance(configs[index], log: logs[index]))
         }
         // Every receipt goes to the first instance, whichever instance sent the message.
         let callback = "http://127.0.0.1:\(ports[0])/wechat/callback/default"
@@ -153,6 +155,18 @@ struct HTTPEndpointTests {
         #expect(statuses[.userBlocked, default: 0] > 0 && statuses[.systemFailed, default: 0] > 0 && statuses[.delivered, default: 0] > 0)
         print(
             "receipts | \(receipts.count) receipts for \(sentOutcomes.count) sends, \(fromOther) sent by the other instance | \(statuses)")
+
+        // `wxpush report` joins them: per account and type, the sends and the delivery rate.
+        let report = try WXPushProcess(
+            ["report", "--config", configs[0], "--since", "1h"], environment: ["WXPUSH_SECRET_DEFAULT": run.pipeline.account.secret])
+        #expect(try await report.waitForExit(timeout: .seconds(60)) == 0)
+        let text = report.stdoutLines.joined(separator: "\n")
+        let row = try #require(report.stdoutLines.first { $0.hasPrefix("default") && $0.contains("order.shipped") }, "\(text)")
+        let cells = row.split(separator: " ")
+        #expect(cells[2] == "\(sentOutcomes.count)", "\(text)")
+        // The hand-made receipt 77 names no known request: it is counted under type "?".
+        #expect(Int(cells[6]) == statuses[.delivered, default: 0] - 1, "\(text)")
+        #expect(row.contains("%"), "\(text)")
         for log in logs { try? FileManager.default.removeItem(at: log) }
         _ = await run.finish()
     }

@@ -40,3 +40,23 @@ extension RDKafkaClient {
         }
     }
 }
+
+extension RDKafkaClient {
+    /// Blocking: per partition, the first offset whose record timestamp is at or after
+    /// `milliseconds` since the epoch (-1, the end, where none is).
+    func offsets(
+        _ partitions: [TopicPartition], atOrAfter milliseconds: Int64, timeoutMilliseconds: Int32
+    ) throws(KafkaError)
+        -> [TopicPartition: Int64]
+    {
+        try RDKafkaTopicPartitionList.with(partitions.map { ($0, offset: milliseconds) }) { list throws(KafkaError) in
+            try RDKafkaErrors.check(rd_kafka_offsets_for_times(handle, list, timeoutMilliseconds), "offsets for times")
+            var result: [TopicPartition: Int64] = [:]
+            for (tp, offset, error) in RDKafkaTopicPartitionList.read(list) {
+                if let error { throw error }
+                result[tp] = offset
+            }
+            return result
+        }
+    }
+}

@@ -38,6 +38,24 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Sends per account per day before 45009.")
     var dailyQuota: Int = 100_000
 
+    @Option(help: "Delivery receipts (TEMPLATESENDJOBFINISH) go to this callback URL, e.g. http://wxpush:8080/wechat/callback/default.")
+    var receiptsURL: String?
+
+    @Option(help: "The callback Token the receipts are signed with (or WXPUSH_SIM_RECEIPTS_TOKEN).")
+    var receiptsToken: String?
+
+    @Option(help: "The EncodingAESKey: receipts in safe mode (or WXPUSH_SIM_RECEIPTS_AES_KEY).")
+    var receiptsAESKey: String?
+
+    @Option(help: "How long after a send its receipt goes out, e.g. 500ms.")
+    var receiptDelay: String = "500ms"
+
+    @Option(help: "Fraction of receipts saying user_blocked.")
+    var blocked: Double = 0
+
+    @Option(help: "Fraction of receipts saying system_failed.")
+    var systemFailed: Double = 0
+
     func run() async throws {
         LogSetup.bootstrap()
         let logger = Logger(label: "wxpush.simulator")
@@ -57,6 +75,18 @@ struct SimulateCommand: AsyncParsableCommand {
         configuration.timeoutFraction = timeouts
         configuration.tokenInvalidationFraction = tokenInvalidation
         configuration.dailyQuota = dailyQuota
+        if let receiptsURL {
+            let environment = ProcessInfo.processInfo.environment
+            guard let token = receiptsToken ?? environment["WXPUSH_SIM_RECEIPTS_TOKEN"] else {
+                throw ValidationError("--receipts-url needs --receipts-token (the account's callback Token)")
+            }
+            guard let delay = DurationText.parse(receiptDelay) else {
+                throw ValidationError("--receipt-delay \(receiptDelay): write it like 500ms")
+            }
+            configuration.receipts = ReceiptCallbacks(
+                url: receiptsURL, token: token, encodingAESKey: receiptsAESKey ?? environment["WXPUSH_SIM_RECEIPTS_AES_KEY"], delay: delay,
+                blockedFraction: blocked, systemFailedFraction: systemFailed)
+        }
         let simulator = WeChatSimulator(configuration: configuration, logger: logger)
         let (host, port) = (host, port)
         let service = ServiceGroup(
