@@ -31,6 +31,9 @@ public struct PipelineRun: Sendable {
     public var timeout: Duration = .seconds(600)
     /// Called about once a second with (outcomes so far, dispatcher totals).
     public var progress: (@Sendable (Int, DispatchStats.Snapshot) -> Void)?
+    /// Called once the pipeline is up, before the load (the demo starts its receipt callback
+    /// there); what it returns runs after every outcome arrived, before the dispatcher stops.
+    public var attach: (@Sendable (EmbeddedPipeline) async throws -> @Sendable () async -> Void)?
 
     public init(events: [SampleEvents.Event], rules: RuleBook) {
         self.events = events
@@ -49,6 +52,13 @@ public struct PipelineRun: Sendable {
             try await waitForAssignment(collector.consumer, partitions: pipeline.resultsPartitions)
             dispatcher = try await start(on: pipeline, stats: stats, collector: collector, generator: generator, logger: logger)
         } catch {
+            await collector.stop()
+            await pipeline.stop()
+            throw error
+        }
+        let detach: (@Sendable () async -> Void)?
+        do { detach = try await attach?(pipeline) } catch {
+            try? await dispatcher.stop()
             await collector.stop()
             await pipeline.stop()
             throw error
@@ -78,6 +88,7 @@ public struct PipelineRun: Sendable {
         let usageAfter = dispatcher.usage()
         let processCPU = ProcessUsage.cpuSeconds - processCPUBefore
         let standInCPU = pipeline.standInCPUSeconds.map { $0 - (standInCPUBefore ?? 0) }
+        await detach?()
         try await stopDispatching()
         let wechat: SimulatorStats
         do { wechat = try await pipeline.wechatStats() } catch {
@@ -91,7 +102,7 @@ public struct PipelineRun: Sendable {
             events: events, outcomes: collector.all.filter { !$0.key.hasPrefix(LoadGenerator.warmUpPrefix) }, elapsed: end - start,
             dispatcherUsage: usage, totalCPUSeconds: usage.isolated ? processCPU + usage.cpuSeconds : processCPU,
             standInCPUSeconds: standInCPU,
-            dispatch: stats.snapshot, simulator: wechat, generator: generator,
+            dispatch: stats.snapshot, simulator: wechat, generator: generator, receipts: collector.receipts,
             uncommitted: try await pipeline.uncommittedRequests()
         )
         await pipeline.stop()
@@ -197,14 +208,17 @@ public struct RunResult: Sendable {
     public let inOrderPerOpenID: Bool
     /// Request records beyond the group's committed offsets after the dispatcher stopped.
     public let uncommitted: Int64
+    /// The `receipt` records read from the results topic (when a receipt callback was attached).
+    public let receipts: [ReceiptRecord]
 
     init(
         events: [SampleEvents.Event], outcomes: [String: [OutcomeCollector.Received]], elapsed: Double,
         dispatcherUsage: DispatcherUsage, totalCPUSeconds: Double, standInCPUSeconds: Double?, dispatch: DispatchStats.Snapshot,
         simulator: SimulatorStats,
-        generator: LoadGenerator, uncommitted: Int64
+        generator: LoadGenerator, receipts: [ReceiptRecord] = [], uncommitted: Int64
     ) {
         self.uncommitted = uncommitted
+        self.receipts = receipts
         self.outcomes = outcomes
         self.elapsed = elapsed
         self.dispatcherUsage = dispatcherUsage

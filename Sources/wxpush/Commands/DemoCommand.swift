@@ -40,11 +40,13 @@ struct DemoCommand: AsyncParsableCommand {
         run.inFlight = inFlight
         run.simulator.latency = simulatedLatency
         let total = events
-        run.progress = { outcomes, stats in
+        // One thing counted throughout: outcomes the dispatcher has written, by status.
+        run.progress = { _, stats in
             print(
-                "  \(outcomes)/\(total) outcomes · sent \(stats[.sent]) · rejected \(stats[.rejected]) · expired \(stats[.expired]) · failed \(stats[.failed])"
+                "  \(stats.total)/\(total) outcomes · sent \(stats[.sent]) · rejected \(stats[.rejected]) · expired \(stats[.expired]) · failed \(stats[.failed])"
             )
         }
+        run.attach = { pipeline in try await DemoReceipts.attach(pipeline, logger: logger) }
         print(
             "wxpush demo: \(events) events over \(openids) openids → embedded Kafka (6 partitions) → dispatcher (\(inFlight) in flight per partition) → WeChat simulator (\(latency) latency)"
         )
@@ -59,6 +61,10 @@ struct DemoSummary {
     let total: Int
 
     var text: String {
+        let statuses = Dictionary(grouping: result.receipts, by: \.status).mapValues(\.count)
+        let receipts =
+            "\(result.receipts.count): delivered \(statuses[.delivered, default: 0]), user_blocked \(statuses[.userBlocked, default: 0]), system_failed \(statuses[.systemFailed, default: 0])"
+        let withID = result.receipts.filter { $0.id != nil }.count
         let latency = result.latency.map { String(format: "p50 %.0f ms, p99 %.0f ms", $0.p50, $0.p99) } ?? "n/a"
         return """
             summary
@@ -70,6 +76,7 @@ struct DemoSummary {
               throughput      \(String(format: "%.0f", result.eventsPerSecond)) events/s (\(String(format: "%.2f", result.elapsed)) s)
               latency         \(latency) (request produced → outcome produced)
               WeChat          \(result.simulator.delivered) delivered, \(result.simulator.duplicates) duplicates, \(result.simulator.tokenFetches) token fetch(es)
+              receipts        \(receipts) (template messages; encrypted callbacks → receipt outcomes, \(withID) with their request id)
               ordering        \(result.inOrderPerOpenID ? "every openid received its messages in offset order" : "OUT OF ORDER")
             """
     }
