@@ -34,6 +34,10 @@ public final class OutcomeCollector: Sendable {
         // A reader of the results: its connection trouble in outage scenarios is expected noise.
         var logger = Logger(label: "wxpush.harness.outcomes")
         logger.logLevel = .critical
+        // A group of one: range, not cooperative-sticky (librdkafka 2.0.2 asserts when a
+        // cooperative consumer is destroyed before its first assignment, #4312).
+        var kafka = kafka
+        kafka.properties["partition.assignment.strategy"] = "range"
         consumer = try KafkaConsumer(
             configuration: kafka, groupID: "outcome-collector-\(UUID().uuidString.prefix(8))", topics: [topic], logger: logger
         )

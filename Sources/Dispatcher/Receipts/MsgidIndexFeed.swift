@@ -18,6 +18,9 @@ public struct MsgidIndexFeed: Service {
         var configuration = kafka
         configuration.properties["enable.auto.commit"] = "false"
         configuration.properties["auto.offset.reset"] = "earliest"
+        // A group of one member: no need for cooperative-sticky, whose state librdkafka 2.0.2
+        // asserts on when a consumer is destroyed before its first assignment (librdkafka #4312).
+        configuration.properties["partition.assignment.strategy"] = "range"
         consumer = try KafkaConsumer(
             configuration: configuration, groupID: "\(group).msgids.\(instanceID)", topics: [topic], logger: logger)
         self.index = index
