@@ -12,6 +12,8 @@ public struct DispatcherAssembly: Sendable {
     public let producer: KafkaProducer
     public let consumer: KafkaConsumer
     public let service: DispatcherService
+    /// The accounts' limits and circuit breakers (operators clear quota waits through it).
+    public let limits: SendLimits
 
     public init(
         kafka: KafkaConfiguration, settings: DispatcherSettings, accounts: [WeChatAccount], rules: RuleBook,
@@ -56,6 +58,7 @@ public struct DispatcherAssembly: Sendable {
         self.producer = producer
         self.consumer = consumer
         let sendLimits = SendLimits(limits: limits, breakers: accounts.map(\.name), logger: logger)
+        self.limits = sendLimits
         service = DispatcherService(
             consumer: consumer,
             publisher: OutcomePublisher(

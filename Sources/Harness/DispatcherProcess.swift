@@ -83,7 +83,7 @@ extension EmbeddedPipeline {
                 ", callback: { token: \(token)\(options.callbackAESKey.map { ", encoding_aes_key: \($0)" } ?? "") }"
             } ?? ""
         let config = """
-            http: { host: 127.0.0.1, port: \(options.httpPort)\(options.intakeToken.map { ", intake_token: \($0)" } ?? "") }
+            http: { host: 127.0.0.1, port: \(options.httpPort)\(options.intakeToken.map { ", intake_token: \($0)" } ?? "")\(options.adminToken.map { ", admin_token: \($0)" } ?? "") }
             kafka:
               brokers: \(cluster.bootstrapServers)
               group: \(settings.groupID)
@@ -136,6 +136,8 @@ public struct RunOptions: Sendable {
     public var callbackAESKey: String?
     /// The bearer token of `POST /v1/notifications`; nil: no intake.
     public var intakeToken: String?
+    /// The bearer token of the operator endpoints; nil: none.
+    public var adminToken: String?
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

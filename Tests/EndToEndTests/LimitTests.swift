@@ -38,3 +38,52 @@ struct LimitTests {
         #expect(abs(rate - 100) <= 10, "measured \(rate)/s against 100/s")
     }
 }
+
+@Suite("The daily quota", .serialized)
+struct QuotaTests {
+    @Test("45009 parks the rest of the backlog (nothing failed, nothing burnt); an operator's reset sends it; the quota gauges count")
+    func quotaWaitAndOperatorReset() async throws {
+        let run = try await ChaosRun.start("daily quota (45009, reset)", events: 300, openids: 150)
+        run.pipeline.simulator.updateConfiguration { $0.dailyQuota = 120 }
+        let port = try freeLocalPort()
+        var options = RunOptions(inFlight: 16, instanceID: "quota")
+        options.httpPort = port
+        options.adminToken = "admin-token-0123456789"
+        options.limits = "{ rate: 1000/s, daily_quota: 1000000 }"
+        let child = try run.instance(try run.configuration(options))
+        let base = "http://127.0.0.1:\(port)"
+        try await eventually("/readyz 200", timeout: .seconds(60)) { (try? await HTTPProbe.get(base + "/readyz"))?.status == 200 }
+        try await run.produce()
+        try await run.waitFor(ids: 120, timeout: .seconds(60), sampling: [child])
+        // The rest waits for the quota (WeChat said 45009): for hours, were it not for the reset.
+        // Each recipient's first unsent record is parked; its later ones wait for their turn.
+        try await eventually("the rest of the backlog parked", timeout: .seconds(30)) {
+            HTTPProbe.sum(try await HTTPProbe.get(base + "/metrics").body, "wxpush_records_waiting", ["reason": "retry"]) >= 50
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(run.collector.distinctIDs == 120)
+        #expect(!run.collector.all.values.contains { $0.first?.outcome.status == "failed" })
+        let metrics = try await HTTPProbe.get(base + "/metrics").body
+        #expect(HTTPProbe.sum(metrics, "wxpush_limit_share", ["account": "default"]) == 1)
+        #expect(HTTPProbe.sum(metrics, "wxpush_quota_used_today", ["account": "default"]) >= 120)
+
+        #expect(try await HTTPProbe.post(base + "/v1/accounts/default/quota/reset", body: "").status == 401)
+        #expect(
+            try await HTTPProbe.post(
+                base + "/v1/accounts/nobody/quota/reset", body: "", headers: [("Authorization", "Bearer admin-token-0123456789")]
+            )
+            .status == 404)
+        // The operator raised the quota at WeChat (clear_quota), then clears wxpush's wait.
+        run.pipeline.simulator.updateConfiguration { $0.dailyQuota = .max }
+        let reset = try await HTTPProbe.post(
+            base + "/v1/accounts/default/quota/reset", body: "", headers: [("Authorization", "Bearer admin-token-0123456789")])
+        #expect(reset.status == 200)
+        try await run.waitFor(ids: run.events.count, timeout: .seconds(60), sampling: [child])
+        child.signal(SIGTERM)
+        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        let row = await run.finish()
+        #expect(row.lost == 0)
+        #expect(row.byStatus["sent"] == run.events.count, "\(row.byStatus)")
+        #expect(row.duplicateDeliveries == 0)
+    }
+}

@@ -56,6 +56,13 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         return reset
     }
 
+    /// An operator cleared the quota (WeChat's `clear_quota`, or a raised quota): the day's count
+    /// starts over and a 45009 wait ends.
+    public mutating func resetQuota() {
+        exhaustedUntil = nil
+        day = nil
+    }
+
     /// A new share after a rebalance. The bucket keeps what it has, within the new capacity.
     public mutating func setShare(_ share: Double, now: C.Instant) {
         if let rate { refill(now: now, rate: rate) }

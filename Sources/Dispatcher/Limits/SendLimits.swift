@@ -14,6 +14,10 @@ public final class SendLimits: Sendable {
         var breakers: [String: CircuitBreaker<ContinuousClock>]
         var assigned: Set<TopicPartition> = []
         var totalPartitions = 1
+        /// Per account, how many operator quota resets so far; workers wake its waiting records
+        /// when it changes.
+        var resets: [String: Int] = [:]
+        var workers: [ObjectIdentifier: Wakeup] = [:]
     }
 
     private let state: Mutex<State>
@@ -72,6 +76,45 @@ public final class SendLimits: Sendable {
         }
         logger.warning("account \(account): WeChat's daily quota is used up (45009); its sends wait until \(reset)")
         return reset
+    }
+
+    /// An operator cleared `account`'s daily quota wait (on this instance): the count starts over
+    /// and the records waiting for the quota are woken to try again (a 45009 parks them again).
+    public func resetQuota(account: String) {
+        let workers = state.withLock { state in
+            state.accounts[account]?.resetQuota()
+            state.resets[account, default: 0] += 1
+            return Array(state.workers.values)
+        }
+        logger.notice("account \(account): daily quota wait cleared by an operator; waiting sends try again")
+        for wakeup in workers { wakeup.signal() }
+    }
+
+    /// Quota resets per account so far (a worker compares with what it saw).
+    public var quotaResets: [String: Int] { state.withLock { $0.resets } }
+
+    /// A worker's wake-up, signalled on a quota reset; nil `wakeup` removes it.
+    func register(_ wakeup: Wakeup, as id: ObjectIdentifier, _ add: Bool) {
+        state.withLock { $0.workers[id] = add ? wakeup : nil }
+    }
+
+    /// Per limited account, what this instance holds now: share, rate, quota used and budget.
+    public struct Snapshot: Sendable {
+        public var account: String
+        public var share: Double
+        public var ratePerSecond: Double?
+        public var usedToday: Int
+        public var dailyBudget: Int?
+    }
+
+    public var snapshot: [Snapshot] {
+        state.withLock { state in
+            state.accounts.sorted { $0.key < $1.key }.map { name, limiter in
+                Snapshot(
+                    account: name, share: limiter.share, ratePerSecond: limiter.rate, usedToday: limiter.usedToday,
+                    dailyBudget: limiter.dailyBudget)
+            }
+        }
     }
 
     /// A partition of the requests topic started (`total`: the topic's partitions) or ended here.

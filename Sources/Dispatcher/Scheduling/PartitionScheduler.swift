@@ -143,6 +143,12 @@ public struct PartitionScheduler<C: Clock>: Sendable {
         return [.resume]
     }
 
+    /// Ends the backoffs of `offsets` at `now` (an operator cleared the wait they were parked for);
+    /// `timersDue` then makes them ready.
+    public mutating func endBackoffs(_ offsets: some Sequence<Int64>, at now: C.Instant) {
+        for offset in offsets where retryAt[offset] != nil { retryAt[offset] = min(retryAt[offset]!, now) }
+    }
+
     /// Backoffs that ended by `now` make their records ready again (ahead of newer records).
     public mutating func timersDue(at now: C.Instant) -> [Action] {
         let due = retryAt.filter { $0.value <= now }.keys

@@ -44,6 +44,8 @@ struct PartitionWorker: Sendable {
         var reserved: Set<Int64> = []
         /// Records waiting out a retry backoff or an account limit (for the waiting gauges).
         var waiting: [Int64: Meter] = [:]
+        /// The quota resets seen so far (`SendLimits.quotaResets`).
+        var quotaResets: [String: Int] = [:]
         var stop: Stop?
     }
 
@@ -55,8 +57,12 @@ struct PartitionWorker: Sendable {
             limits.partition(partition.topicPartition, assigned: true, total: total)
         }
         defer { limits?.partition(partition.topicPartition, assigned: false, total: nil) }
+        let worker = ObjectIdentifier(partition.wakeup)
+        limits?.register(partition.wakeup, as: worker, true)
+        defer { limits?.register(partition.wakeup, as: worker, false) }
         let start = await startingPoint()
         var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
+        state.quotaResets = limits?.quotaResets ?? [:]
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
         let drainDeadline = await withDiscardingTaskGroup { group in
             var drainDeadline: ContinuousClock.Instant?
@@ -68,6 +74,7 @@ struct PartitionWorker: Sendable {
                     if partition.isLost { state.stop = .lost } else if Task.isCancelled { state.stop = .cancelled }
                 }
                 take(&state, group: &group, mailbox: mailbox)
+                wakeAfterQuotaReset(&state)
                 for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
                 perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
                 if publisher.transactions == nil && drainDeadline == nil && ContinuousClock.now >= nextCommit {
@@ -192,6 +199,20 @@ struct PartitionWorker: Sendable {
                 }
             }
         }
+    }
+
+    /// After an operator's quota reset, the account's parked records (waiting for its quota, or
+    /// backing off after 45009) try again now.
+    private func wakeAfterQuotaReset(_ state: inout State) {
+        guard let limits else { return }
+        let resets = limits.quotaResets
+        guard resets != state.quotaResets else { return }
+        let accounts = Set(resets.keys.filter { resets[$0] != state.quotaResets[$0] })
+        state.quotaResets = resets
+        let parked = state.waiting.keys.filter { offset in
+            !state.reserved.contains(offset) && state.sends[offset].map { accounts.contains($0.event.app) } == true
+        }
+        state.scheduler.endBackoffs(parked, at: .now)
     }
 
     private func wait(_ offset: Int64, _ meter: Meter, _ state: inout State) {

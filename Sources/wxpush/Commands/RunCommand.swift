@@ -76,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
                         transactionalID: "wxpush-intake-\(settings.groupID)-\(settings.instanceID)",
                         logger: logger)
                 },
-                intakeToken: resolved.http.intakeToken)
+                intakeToken: resolved.http.intakeToken, limits: assembly.limits, adminToken: resolved.http.adminToken)
             services.append(HTTPServer.make(settings: resolved.http, endpoints: endpoints, logger: logger))
         }
         services.append(dispatcher)

@@ -63,10 +63,13 @@ struct ConfigurationFile: Decodable, Sendable {
         var port: Int?
         var intakeToken: String?
         var intakeTokenEnv: String?
+        var adminToken: String?
+        var adminTokenEnv: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case host, port
             case intakeToken = "intake_token", intakeTokenEnv = "intake_token_env"
+            case adminToken = "admin_token", adminTokenEnv = "admin_token_env"
         }
     }
     struct Limits: Decodable, Sendable {

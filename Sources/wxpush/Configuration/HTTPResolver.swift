@@ -17,12 +17,18 @@ struct HTTPResolver {
             settings.port = port
         }
         if !(0...65_535).contains(settings.port) { problems.append("http.port: \(settings.port); use 1…65535, or 0 for no HTTP server") }
-        let variable = file?.intakeTokenEnv ?? "WXPUSH_INTAKE_TOKEN"
-        settings.intakeToken = nonEmpty(environment[variable]) ?? nonEmpty(file?.intakeToken)
-        if let token = settings.intakeToken, token.utf8.count < 16 {
-            problems.append("http.intake_token: shorter than 16 characters; use a long random token (\(variable))")
-        }
+        settings.intakeToken = token(file?.intakeToken, file?.intakeTokenEnv ?? "WXPUSH_INTAKE_TOKEN", "http.intake_token", &problems)
+        settings.adminToken = token(file?.adminToken, file?.adminTokenEnv ?? "WXPUSH_ADMIN_TOKEN", "http.admin_token", &problems)
         return settings
+    }
+
+    /// A bearer token from `variable` or the file: at least 16 characters.
+    private func token(_ configured: String?, _ variable: String, _ field: String, _ problems: inout [String]) -> String? {
+        let token = nonEmpty(environment[variable]) ?? nonEmpty(configured)
+        if let token, token.utf8.count < 16 {
+            problems.append("\(field): shorter than 16 characters; use a long random token (\(variable))")
+        }
+        return token
     }
 
     func callback(

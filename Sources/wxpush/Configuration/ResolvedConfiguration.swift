@@ -24,6 +24,8 @@ struct HTTPSettings: Sendable {
     var port = 8080
     /// The bearer token `POST /v1/notifications` requires; nil: the intake is off.
     var intakeToken: String?
+    /// The bearer token of the operator endpoints (`/v1/accounts/…`); nil: they are off.
+    var adminToken: String?
 }
 
 /// Every problem found in a configuration, each naming the field and the fix.

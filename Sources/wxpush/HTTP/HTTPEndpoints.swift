@@ -14,12 +14,16 @@ final class HTTPEndpoints: Sendable {
     let callbacks: CallbackEndpoint
     let intake: NotificationIntake?
     let intakeToken: String?
+    let limits: SendLimits
+    let adminToken: String?
     private let lagGauges = Mutex<[TopicPartition: Metrics.Gauge]>([:])
 
     init(
         readiness: Readiness, registry: PrometheusCollectorRegistry, consumer: KafkaConsumer, callbacks: CallbackEndpoint,
-        intake: NotificationIntake?, intakeToken: String?
+        intake: NotificationIntake?, intakeToken: String?, limits: SendLimits, adminToken: String?
     ) {
+        self.limits = limits
+        self.adminToken = adminToken
         self.intake = intake
         self.intakeToken = intakeToken
         self.readiness = readiness
@@ -39,6 +43,7 @@ final class HTTPEndpoints: Sendable {
         }
         router.get("/metrics") { _, _ in
             self.updateLag()
+            self.updateLimits()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer())))
@@ -50,6 +55,9 @@ final class HTTPEndpoints: Sendable {
             await self.callbacks.receive(request, account: context.parameters.get("account") ?? "")
         }
         router.post("/v1/notifications") { request, _ in await self.notifications(request) }
+        router.post("/v1/accounts/{account}/quota/reset") { request, context in
+            self.resetQuota(request, account: context.parameters.get("account") ?? "")
+        }
         return router
     }
 
@@ -57,9 +65,7 @@ final class HTTPEndpoints: Sendable {
         guard let intake, let intakeToken else {
             return Self.json(404, #"{"error":"the intake is off: set http.intake_token (or WXPUSH_INTAKE_TOKEN)"}"#)
         }
-        let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
-        let expected = Array("Bearer \(intakeToken)".utf8)
-        guard given.count == expected.count, zip(given, expected).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+        guard Self.bearer(request, is: intakeToken) else {
             Counter(label: "wxpush_intake_requests_total", dimensions: [("result", "unauthorized")]).increment()
             return Self.json(401, #"{"error":"missing or wrong bearer token"}"#)
         }
@@ -75,6 +81,25 @@ final class HTTPEndpoints: Sendable {
         return Response(
             status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// An operator cleared the account's quota wait (after WeChat's `clear_quota`, or a raised
+    /// quota). This instance only: call it on each instance.
+    private func resetQuota(_ request: Request, account: String) -> Response {
+        guard let adminToken else {
+            return Self.json(404, #"{"error":"operator endpoints are off: set http.admin_token (or WXPUSH_ADMIN_TOKEN)"}"#)
+        }
+        guard Self.bearer(request, is: adminToken) else { return Self.json(401, #"{"error":"missing or wrong bearer token"}"#) }
+        guard readiness.accounts.contains(account) else { return Self.json(404, #"{"error":"no such account"}"#) }
+        limits.resetQuota(account: account)
+        return Self.json(200, #"{"reset":"\#(account)","scope":"this instance"}"#)
+    }
+
+    /// `Authorization: Bearer <token>`, compared in constant time.
+    private static func bearer(_ request: Request, is token: String) -> Bool {
+        let given = request.headers[.authorization].map { Array($0.utf8) } ?? []
+        let expected = Array("Bearer \(token)".utf8)
+        return given.count == expected.count && zip(given, expected).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
     }
 
     private static func json(_ status: Int, _ body: String) -> Response {
@@ -101,6 +126,17 @@ final class HTTPEndpoints: Sendable {
                 gauges[partition] = gauge
                 gauge.record(lag)
             }
+        }
+    }
+
+    /// Per limited account: this instance's share, its rate, the quota used here today and its budget.
+    private func updateLimits() {
+        for account in limits.snapshot {
+            let labels = [("account", account.account)]
+            Metrics.Gauge(label: "wxpush_limit_share", dimensions: labels).record(account.share)
+            if let rate = account.ratePerSecond { Metrics.Gauge(label: "wxpush_limit_rate_per_second", dimensions: labels).record(rate) }
+            Metrics.Gauge(label: "wxpush_quota_used_today", dimensions: labels).record(account.usedToday)
+            if let budget = account.dailyBudget { Metrics.Gauge(label: "wxpush_quota_budget_today", dimensions: labels).record(budget) }
         }
     }
 
