@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "Waiting"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "Waiting", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator", "Waiting"]),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat"]),
         .testTarget(

@@ -51,7 +51,7 @@ struct FaultTests {
             }
             try await group.waitForAll()
         }
-        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic])
+        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic], logger: quiet)
         let values = Locked([String]())
         try await withRunningConsumer(
             consumer,

@@ -10,8 +10,8 @@ struct GroupTests {
         try cluster.createTopic(topic, partitions: 6)
         let group = unique("g")
         let config = testConfiguration(cluster, ["partition.assignment.strategy": strategy])
-        let first = try KafkaConsumer(configuration: config, groupID: group, topics: [topic])
-        let second = try KafkaConsumer(configuration: config, groupID: group, topics: [topic])
+        let first = try KafkaConsumer(configuration: config, groupID: group, topics: [topic], logger: quiet)
+        let second = try KafkaConsumer(configuration: config, groupID: group, topics: [topic], logger: quiet)
         let drain: @Sendable (KafkaPartition) async -> Void = { partition in for await _ in partition.messages {} }
 
         try await withRunningConsumer(first, handler: drain) {
@@ -36,7 +36,7 @@ struct GroupTests {
         try await produce(producer, topic: topic, count: 100, key: { "k\($0)" }, value: { "v\($0)" })
         let group = unique("g")
 
-        let first = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let first = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         let seen = Locked([Int64]())
         try await withRunningConsumer(
             first,
@@ -49,10 +49,10 @@ struct GroupTests {
             try await eventually("offset 41") { seen.value.last == 41 }
             try await first.commit([tp: 42])
         }
-        let observer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let observer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         #expect(try await observer.committedOffsets(for: [tp])[tp] == 42)
 
-        let second = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let second = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         let resumed = Locked([Int64]())
         try await withRunningConsumer(
             second,
@@ -74,7 +74,7 @@ struct GroupTests {
         let producer = try KafkaProducer(configuration: testConfiguration(cluster))
         try await produce(producer, topic: topic, count: 20, key: { "k\($0)" }, value: { "v\($0)" })
         let group = unique("g")
-        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         let read = Locked(0)
         try await withRunningConsumer(
             consumer,
@@ -88,7 +88,7 @@ struct GroupTests {
             try await eventually("20 read") { read.value == 20 }
             try await consumer.commitStoredOffsets()
         }
-        let observer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let observer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         #expect(try await observer.committedOffsets(for: [tp])[tp] == 10)
         #expect(try await observer.lag(for: tp) == 10)
     }
@@ -104,7 +104,7 @@ struct GroupTests {
         try await produce(producer, topic: topic, count: 200, key: { "k\($0)" }, value: { "v\($0)" })
         let group = unique("g")
         let config = testConfiguration(cluster, ["partition.assignment.strategy": strategy])
-        let first = try KafkaConsumer(configuration: config, groupID: group, topics: [topic])
+        let first = try KafkaConsumer(configuration: config, groupID: group, topics: [topic], logger: quiet)
         let ownedAtRevoke = Locked([TopicPartition: Bool]())
         let read = Locked(0)
         let commitErrors = Locked([KafkaError]())
@@ -122,7 +122,7 @@ struct GroupTests {
             }
         ) {
             try await eventually("200 read") { read.value == 200 }
-            let second = try KafkaConsumer(configuration: config, groupID: group, topics: [topic])
+            let second = try KafkaConsumer(configuration: config, groupID: group, topics: [topic], logger: quiet)
             let firstOffsets = Locked([TopicPartition: Int64]())
             try await withRunningConsumer(
                 second,
@@ -158,7 +158,7 @@ struct GroupTests {
         let producer = try KafkaProducer(configuration: testConfiguration(cluster))
         try await produce(producer, topic: topic, count: 100, key: { "k\($0)" }, value: { "v\($0)" })
         let group = unique("g")
-        let first = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let first = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         let read = Locked(0)
         let ownedAtRevoke = Locked([TopicPartition: Bool]())
         let commitErrors = Locked([String]())
@@ -177,7 +177,7 @@ struct GroupTests {
         #expect(ownedAtRevoke.value.values.allSatisfy { $0 })
         #expect(commitErrors.value.isEmpty, "\(commitErrors.value)")
 
-        let second = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic])
+        let second = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: group, topics: [topic], logger: quiet)
         let firstOffsets = Locked([TopicPartition: Int64]())
         try await withRunningConsumer(
             second,

@@ -12,7 +12,7 @@ struct RoundTripTests {
         let count = 10_000
         try await produce(producer, topic: topic, count: count, key: { "user-\($0 % 97)" }, value: { "payload-\($0)" })
 
-        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic])
+        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic], logger: quiet)
         let received = Locked([KafkaMessage]())
         try await withRunningConsumer(
             consumer,
@@ -52,7 +52,7 @@ struct RoundTripTests {
             KafkaRecord(topic: topic, key: "k", value: "v", headers: [KafkaHeader(name: "wxpush-error", string: "boom")])
         )
         #expect(report.offset == 0)
-        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic])
+        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic], logger: quiet)
         let received = Locked([KafkaMessage]())
         try await withRunningConsumer(
             consumer,

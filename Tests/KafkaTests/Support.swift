@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import Synchronization
 import Testing
 
@@ -73,3 +74,10 @@ func produce(_ producer: KafkaProducer, topic: String, count: Int, key: (Int) ->
     #expect(failures.value.isEmpty)
     #expect(delivered.value == count)
 }
+
+/// Warnings and above only: a green run reads in one screen (assignments are logged at info).
+let quiet: Logger = {
+    var logger = Logger(label: "wxpush.test.kafka")
+    logger.logLevel = .warning
+    return logger
+}()
