@@ -89,7 +89,8 @@ extension EmbeddedPipeline {
               group: \(settings.groupID)
               topics:
                 { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
-                  progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic) }
+                  progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic),
+                  demand: \(options.demandExchange ? settings.demandTopic : "\"\"") }
               properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
             wechat:
               api_base: \(simulatorURL)
@@ -138,6 +139,8 @@ public struct RunOptions: Sendable {
     public var intakeToken: String?
     /// The bearer token of the operator endpoints; nil: none.
     public var adminToken: String?
+    /// Limits re-divided by demand across instances (the demand topic); false: by partitions only.
+    public var demandExchange = true
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

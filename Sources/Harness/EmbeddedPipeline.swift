@@ -37,6 +37,7 @@ public final class EmbeddedPipeline: Sendable {
         settings.deadLetterTopic = "wxpush.dlq.\(suffix)"
         settings.progressTopic = "wxpush.progress.\(suffix)"
         settings.msgidsTopic = "wxpush.msgids.\(suffix)"
+        settings.demandTopic = "wxpush.demand.\(suffix)"
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
         try cluster.createTopic(settings.requestsTopic, partitions: partitions)
@@ -44,6 +45,7 @@ public final class EmbeddedPipeline: Sendable {
         try cluster.createTopic(settings.deadLetterTopic, partitions: 1)
         try cluster.createTopic(settings.progressTopic, partitions: 1)
         try cluster.createTopic(settings.msgidsTopic, partitions: 3)
+        try cluster.createTopic(settings.demandTopic, partitions: 1)
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"
         let secret = configuration.accounts[appID] ?? ""

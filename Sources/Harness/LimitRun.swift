@@ -15,6 +15,8 @@ public struct LimitRun: Sendable {
     public var partitions = 6
     /// WeChat's side of the limit at the simulator (45011 above it); nil: none.
     public var simulatorRate: RateLimit?
+    /// Shares re-divided by demand (the demand topic), or by partitions only.
+    public var demandExchange = true
 
     public init(instances: Int, events: Int, openids: Int, limits: String, loadedPartitions: [Int32]? = nil) {
         self.instances = instances
@@ -51,6 +53,7 @@ public struct LimitRun: Sendable {
             for index in 0..<instances {
                 var options = RunOptions(inFlight: 32, instanceID: "limits-\(index)")
                 options.limits = limits
+                options.demandExchange = demandExchange
                 let log = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-limits-\(UUID().uuidString.prefix(8)).log")
                 logs.append(log)
                 children.append(

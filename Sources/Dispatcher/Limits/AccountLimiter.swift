@@ -63,6 +63,12 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         day = nil
     }
 
+    /// The records parked for the rate are about to ask again (their limits changed): their
+    /// reservations are dropped, so the bucket is not charged twice.
+    public mutating func forgetReservations() {
+        tokens = max(tokens, 0)
+    }
+
     /// A new share after a rebalance. The bucket keeps what it has, within the new capacity.
     public mutating func setShare(_ share: Double, now: C.Instant) {
         if let rate { refill(now: now, rate: rate) }

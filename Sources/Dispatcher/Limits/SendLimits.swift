@@ -14,10 +14,16 @@ public final class SendLimits: Sendable {
         var breakers: [String: CircuitBreaker<ContinuousClock>]
         var assigned: Set<TopicPartition> = []
         var totalPartitions = 1
-        /// Per account, how many operator quota resets so far; workers wake its waiting records
-        /// when it changes.
-        var resets: [String: Int] = [:]
+        /// Per account, how often its limits changed under parked records (an operator's quota
+        /// reset, a new share from the demand exchange); workers wake its parked records when it moves.
+        var changes: [String: Int] = [:]
+        /// Per account, the operator quota resets among those changes (they wake 45009 backoffs too).
+        var quotaResets: [String: Int] = [:]
         var workers: [ObjectIdentifier: Wakeup] = [:]
+        /// Per account, the records parked here waiting for its rate or quota (this instance's demand).
+        var parked: [String: Int] = [:]
+        /// Per account, the share the demand exchange gave this instance (nil: the partition share).
+        var exchanged: [String: Double] = [:]
     }
 
     private let state: Mutex<State>
@@ -83,15 +89,25 @@ public final class SendLimits: Sendable {
     public func resetQuota(account: String) {
         let workers = state.withLock { state in
             state.accounts[account]?.resetQuota()
-            state.resets[account, default: 0] += 1
-            return Array(state.workers.values)
+            state.quotaResets[account, default: 0] += 1
+            return Self.changed(account, &state)
         }
         logger.notice("account \(account): daily quota wait cleared by an operator; waiting sends try again")
         for wakeup in workers { wakeup.signal() }
     }
 
-    /// Quota resets per account so far (a worker compares with what it saw).
-    public var quotaResets: [String: Int] { state.withLock { $0.resets } }
+    /// The account's parked records must ask again: their reservations are forgotten.
+    private static func changed(_ account: String, _ state: inout State) -> [Wakeup] {
+        state.accounts[account]?.forgetReservations()
+        state.changes[account, default: 0] += 1
+        return Array(state.workers.values)
+    }
+
+    /// Limit changes per account so far (a worker compares with what it saw).
+    public var limitChanges: [String: Int] { state.withLock { $0.changes } }
+
+    /// Operator quota resets per account so far.
+    public var quotaResets: [String: Int] { state.withLock { $0.quotaResets } }
 
     /// A worker's wake-up, signalled on a quota reset; nil `wakeup` removes it.
     func register(_ wakeup: Wakeup, as id: ObjectIdentifier, _ add: Bool) {
@@ -117,6 +133,38 @@ public final class SendLimits: Sendable {
         }
     }
 
+    /// Assigned request partitions here / all of them (0 with none assigned).
+    private static func partitionShare(_ state: State) -> Double {
+        state.assigned.isEmpty ? 0 : Double(state.assigned.count) / Double(max(state.totalPartitions, state.assigned.count))
+    }
+
+    public var partitionShare: Double { state.withLock { Self.partitionShare($0) } }
+
+    /// The accounts that have a rate or a quota.
+    public var limitedAccounts: [String] { state.withLock { $0.accounts.keys.sorted() } }
+
+    /// A record of `account` parked for its limits (+1) or no longer (-1).
+    func parked(_ account: String, _ delta: Int) {
+        state.withLock { $0.parked[account, default: 0] += delta }
+    }
+
+    /// This instance's demand for `account`: its records parked for the account's limits now.
+    public func demand(of account: String) -> Int { state.withLock { max(0, $0.parked[account] ?? 0) } }
+
+    /// The share the demand exchange computed for `account` (nil: back to the partition share).
+    /// A share that moved by more than 5 points wakes the parked records, so they wait at the new
+    /// rate rather than the one they reserved at.
+    public func setExchangedShare(_ share: Double?, for account: String) {
+        let workers = state.withLock { state -> [Wakeup] in
+            guard let before = state.accounts[account]?.share else { return [] }
+            state.exchanged[account] = share
+            let after = share ?? Self.partitionShare(state)
+            state.accounts[account]!.setShare(after, now: .now)
+            return abs(after - before) > 0.05 ? Self.changed(account, &state) : []
+        }
+        for wakeup in workers { wakeup.signal() }
+    }
+
     /// A partition of the requests topic started (`total`: the topic's partitions) or ended here.
     public func partition(_ partition: TopicPartition, assigned: Bool, total: Int?) {
         // Logged under the lock, so the lines of workers starting together come in the order of
@@ -125,10 +173,10 @@ public final class SendLimits: Sendable {
             if assigned { state.assigned.insert(partition) } else { state.assigned.remove(partition) }
             if let total, total > 0 { state.totalPartitions = total }
             guard !state.accounts.isEmpty, !state.assigned.isEmpty else { return }
-            let share = Double(state.assigned.count) / Double(max(state.totalPartitions, state.assigned.count))
+            let share = Self.partitionShare(state)
             var lines: [String] = []
             for name in state.accounts.keys.sorted() {
-                state.accounts[name]!.setShare(share, now: .now)
+                state.accounts[name]!.setShare(state.exchanged[name] ?? share, now: .now)
                 let limiter = state.accounts[name]!
                 let rate = limiter.rate.map { String(format: "%.1f/s of %.1f/s", $0, limiter.limits.rate ?? 0) } ?? "no rate limit"
                 let quota = limiter.dailyBudget.map { "daily quota \($0) of \(limiter.limits.dailyQuota ?? 0)" } ?? "no daily quota"

@@ -42,9 +42,11 @@ struct PartitionWorker: Sendable {
         var warnedNullKey = false
         /// Records whose send token is reserved: when their wait ends they go without asking again.
         var reserved: Set<Int64> = []
-        /// Records waiting out a retry backoff or an account limit (for the waiting gauges).
-        var waiting: [Int64: Meter] = [:]
-        /// The quota resets seen so far (`SendLimits.quotaResets`).
+        /// Records waiting out a retry backoff or an account limit (for the waiting gauges); the
+        /// account is set for a limit wait (the instance's demand for that account).
+        var waiting: [Int64: (meter: Meter, limitOf: String?)] = [:]
+        /// The limit changes seen so far (`SendLimits.limitChanges`).
+        var limitChanges: [String: Int] = [:]
         var quotaResets: [String: Int] = [:]
         var stop: Stop?
     }
@@ -62,6 +64,7 @@ struct PartitionWorker: Sendable {
         defer { limits?.register(partition.wakeup, as: worker, false) }
         let start = await startingPoint()
         var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
+        state.limitChanges = limits?.limitChanges ?? [:]
         state.quotaResets = limits?.quotaResets ?? [:]
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
         let drainDeadline = await withDiscardingTaskGroup { group in
@@ -74,7 +77,7 @@ struct PartitionWorker: Sendable {
                     if partition.isLost { state.stop = .lost } else if Task.isCancelled { state.stop = .cancelled }
                 }
                 take(&state, group: &group, mailbox: mailbox)
-                wakeAfterQuotaReset(&state)
+                wakeAfterLimitChange(&state)
                 for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
                 perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
                 if publisher.transactions == nil && drainDeadline == nil && ContinuousClock.now >= nextCommit {
@@ -97,7 +100,7 @@ struct PartitionWorker: Sendable {
             return drainDeadline ?? .now
         }
         settle(mailbox.takeAll(), &state)
-        for meter in state.waiting.values { meter.decrement() }
+        for offset in Array(state.waiting.keys) { endWait(offset, &state) }
         await finish(state, drainDeadline: drainDeadline)
     }
 
@@ -151,7 +154,7 @@ struct PartitionWorker: Sendable {
             publish(offset, outcome, state, group: &group, mailbox: mailbox)
         case .attempted(let offset, .retry(let send, let instant)):
             state.sends[offset] = send
-            wait(offset, DispatchMetrics.retriesWaiting, &state)
+            wait(offset, DispatchMetrics.retriesWaiting, limitOf: nil, &state)
             perform(state.scheduler.attemptEnded(offset, retryAt: instant), &state, group: &group, mailbox: mailbox)
         case .attempted(_, .cancelled), .published(_, .cancelled):
             break  // only after cancelAll: the record stays uncommitted and is redelivered
@@ -177,10 +180,10 @@ struct PartitionWorker: Sendable {
             switch action {
             case .send(let offset):
                 guard let send = state.sends[offset] else { continue }
-                state.waiting.removeValue(forKey: offset)?.decrement()
+                endWait(offset, &state)
                 // A record over its account's rate or quota waits for it like a backoff: slot-free.
                 if let until = limitWait(offset, send, &state) {
-                    wait(offset, DispatchMetrics.limitWaiting, &state)
+                    wait(offset, DispatchMetrics.limitWaiting, limitOf: send.event.app, &state)
                     actions += state.scheduler.attemptEnded(offset, retryAt: until)
                     continue
                 }
@@ -201,23 +204,35 @@ struct PartitionWorker: Sendable {
         }
     }
 
-    /// After an operator's quota reset, the account's parked records (waiting for its quota, or
-    /// backing off after 45009) try again now.
-    private func wakeAfterQuotaReset(_ state: inout State) {
+    /// After an account's limits changed (a new share, an operator's quota reset), its records
+    /// parked for its rate or quota ask again now; after a quota reset, also those backing off
+    /// after 45009 (and any other backoff of the account: it just retries sooner).
+    private func wakeAfterLimitChange(_ state: inout State) {
         guard let limits else { return }
-        let resets = limits.quotaResets
-        guard resets != state.quotaResets else { return }
-        let accounts = Set(resets.keys.filter { resets[$0] != state.quotaResets[$0] })
-        state.quotaResets = resets
-        let parked = state.waiting.keys.filter { offset in
-            !state.reserved.contains(offset) && state.sends[offset].map { accounts.contains($0.event.app) } == true
-        }
+        let (changes, resets) = (limits.limitChanges, limits.quotaResets)
+        guard changes != state.limitChanges else { return }
+        let changed = Set(changes.keys.filter { changes[$0] != state.limitChanges[$0] })
+        let reset = Set(resets.keys.filter { resets[$0] != state.quotaResets[$0] })
+        (state.limitChanges, state.quotaResets) = (changes, resets)
+        let parked = state.waiting.filter { offset, wait in
+            if let account = wait.limitOf { return changed.contains(account) }
+            return state.sends[offset].map { reset.contains($0.event.app) } == true
+        }.keys
+        for offset in parked { state.reserved.remove(offset) }
         state.scheduler.endBackoffs(parked, at: .now)
     }
 
-    private func wait(_ offset: Int64, _ meter: Meter, _ state: inout State) {
-        state.waiting.updateValue(meter, forKey: offset)?.decrement()
+    private func wait(_ offset: Int64, _ meter: Meter, limitOf account: String?, _ state: inout State) {
+        endWait(offset, &state)
+        state.waiting[offset] = (meter, account)
         meter.increment()
+        if let account { limits?.parked(account, 1) }
+    }
+
+    private func endWait(_ offset: Int64, _ state: inout State) {
+        guard let (meter, account) = state.waiting.removeValue(forKey: offset) else { return }
+        meter.decrement()
+        if let account { limits?.parked(account, -1) }
     }
 
     /// When the record may send, if its account's limits say not now (nil: now).

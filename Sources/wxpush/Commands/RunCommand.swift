@@ -58,12 +58,16 @@ struct RunCommand: AsyncParsableCommand {
                     index: index,
                     logger: logger))
         }
+        // Receipts and demand go straight out (the dispatcher's producer may be transactional).
+        let producer = try KafkaProducer(configuration: resolved.kafka, logger: logger)
+        if assembly.limits.hasLimits && !settings.demandTopic.isEmpty {
+            services.append(
+                try DemandExchange(
+                    kafka: resolved.kafka, producer: producer, topic: settings.demandTopic, group: settings.groupID,
+                    instanceID: settings.instanceID, limits: assembly.limits, logger: logger))
+        }
         if resolved.http.port != 0 {
-            // Receipts go straight out (the dispatcher's producer may be transactional).
-            let receipts = ReceiptPublisher(
-                producer: try KafkaProducer(configuration: resolved.kafka, logger: logger), resultsTopic: settings.resultsTopic,
-                index: index,
-                logger: logger)
+            let receipts = ReceiptPublisher(producer: producer, resultsTopic: settings.resultsTopic, index: index, logger: logger)
             let endpoints = HTTPEndpoints(
                 readiness: Readiness(
                     consumer: assembly.consumer, requestsTopic: settings.requestsTopic, wechat: assembly.wechat,

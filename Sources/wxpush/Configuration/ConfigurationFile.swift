@@ -14,8 +14,9 @@ struct ConfigurationFile: Decodable, Sendable {
         var dlq: String?
         var progress: String?
         var msgids: String?
+        var demand: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids }
+        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, demand }
     }
     struct WeChat: Decodable, Sendable {
         var apiBase: String?

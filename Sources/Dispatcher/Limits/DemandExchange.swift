@@ -1,0 +1,144 @@
+import Foundation
+import JSON
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Waiting
+
+/// Re-divides each limited account's budget by demand, through a small compacted topic and no
+/// central service: every `interval` each instance publishes, per account, how many records it
+/// holds parked for the limit (key `account/instance`), reads everyone's latest, and takes
+///
+///     share = 10% × its partition share + 90% × its demand / the group's demand
+///
+/// (its partition share alone while nobody has demand). The shares still add up to the whole
+/// budget, an idle instance keeps a tenth of its partition share for a sudden load, and a skewed
+/// load gets nearly all of it. Entries older than three intervals are ignored (an instance gone).
+///
+/// Instances see each other's demand an interval late, so their shares could add up to more
+/// than the budget for a moment. Two rules keep them under it: a demand share within 10 points
+/// of the partition share is not taken (an even load stays on partition shares), and a share
+/// goes down at once but up only when two intervals in a row ask for it (by the smaller of the
+/// two), after the others took theirs down.
+public final class DemandExchange: Service, Sendable {
+    static let partitionWeight = 0.1
+
+    private let producer: KafkaProducer
+    private let consumer: KafkaConsumer
+    private let topic: String
+    private let instanceID: String
+    private let limits: SendLimits
+    private let interval: Duration
+    private let logger: Logger
+    /// (account, instance) → (demand, published at, in ms since the epoch).
+    private let table = Mutex<[String: [String: (demand: Int, at: Int64)]]>([:])
+    /// Per account: the share in force here, and an increase asked for in the last interval.
+    private let decided = Mutex<[String: (share: Double?, pendingIncrease: Double?)]>([:])
+
+    public init(
+        kafka: KafkaConfiguration, producer: KafkaProducer, topic: String, group: String, instanceID: String, limits: SendLimits,
+        interval: Duration = .seconds(1), logger: Logger
+    ) throws(KafkaError) {
+        var configuration = kafka
+        configuration.properties["enable.auto.commit"] = "false"
+        configuration.properties["auto.offset.reset"] = "earliest"
+        // A group of one member (see MsgidIndexFeed).
+        configuration.properties["partition.assignment.strategy"] = "range"
+        consumer = try KafkaConsumer(
+            configuration: configuration, groupID: "\(group).demand.\(instanceID)", topics: [topic], logger: logger)
+        self.producer = producer
+        self.topic = topic
+        self.instanceID = instanceID
+        self.limits = limits
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    try await self.consumer.run(closeTimeout: .seconds(1)) { partition in
+                        for await message in partition.messages {
+                            guard let entry = Self.decode(message.value) else { continue }
+                            self.table.withLock { $0[entry.account, default: [:]][entry.instance] = (entry.demand, entry.at) }
+                        }
+                    }
+                }
+                while !Task.isCancelled && !consumer.isShuttingDown {
+                    await publishAndReshare()
+                    try? await Task.sleep(for: interval)
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [consumer] in
+            consumer.triggerGracefulShutdown()
+        }
+    }
+
+    private func publishAndReshare() async {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let partitionShare = limits.partitionShare
+        for account in limits.limitedAccounts {
+            let demand = limits.demand(of: account)
+            var out = JSONWriter()
+            out.object {
+                $0.field("account", account)
+                $0.field("instance", instanceID)
+                $0.field("demand", number: Int64(demand))
+                $0.field("at", number: now)
+            }
+            let record = KafkaRecord(topic: topic, key: Array("\(account)/\(instanceID)".utf8), value: out.bytes)
+            do throws(KafkaError) { try await producer.send(record) } catch {
+                logger.debug("demand not published", metadata: ["account": "\(account)", "error": "\(error)"])
+            }
+            let fresh = now - 3 * interval.nanoseconds / 1_000_000
+            let others = table.withLock { $0[account] ?? [:] }.filter { $0.key != instanceID && $0.value.at >= fresh }
+            let total = others.values.reduce(demand) { $0 + $1.demand }
+            let proposed = Self.share(partitionShare: partitionShare, demand: demand, totalDemand: total)
+            let share = decided.withLock { decided -> Double? in
+                var entry = decided[account] ?? (nil, nil)
+                defer { decided[account] = entry }
+                entry.share = Self.step(
+                    current: entry.share ?? partitionShare, proposed: proposed, partitionShare: partitionShare,
+                    pendingIncrease: &entry.pendingIncrease)
+                return entry.share
+            }
+            limits.setExchangedShare(share, for: account)
+        }
+    }
+
+    /// nil while nobody has demand: the partition share.
+    static func share(partitionShare: Double, demand: Int, totalDemand: Int) -> Double? {
+        guard totalDemand > 0 else { return nil }
+        return partitionWeight * partitionShare + (1 - partitionWeight) * Double(demand) / Double(totalDemand)
+    }
+
+    /// The share to take now (nil: the partition share), from the one in force and the proposal.
+    static func step(current: Double, proposed: Double?, partitionShare: Double, pendingIncrease: inout Double?) -> Double? {
+        guard let proposed, abs(proposed - partitionShare) > 0.1 else {
+            // Back to partition shares: a decrease to it at once, an increase after one interval.
+            if partitionShare <= current {
+                pendingIncrease = nil
+                return nil
+            }
+            defer { pendingIncrease = partitionShare }
+            return pendingIncrease != nil ? nil : current
+        }
+        if proposed <= current {
+            pendingIncrease = nil
+            return proposed
+        }
+        defer { pendingIncrease = proposed }
+        guard let previous = pendingIncrease else { return current }
+        return min(previous, proposed)
+    }
+
+    private static func decode(_ bytes: [UInt8]) -> (account: String, instance: String, demand: Int, at: Int64)? {
+        guard case .object(let fields)? = try? JSONValue(parsing: bytes), let account = fields["account"]?.string,
+            let instance = fields["instance"]?.string, let demand = fields["demand"]?.int64, let at = fields["at"]?.int64
+        else { return nil }
+        return (account, instance, Int(demand), at)
+    }
+}
