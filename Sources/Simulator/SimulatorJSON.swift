@@ -26,6 +26,19 @@ enum SimulatorJSON {
         }
     }
 
+    static func quota(dailyLimit: Int, used: Int) -> Response {
+        json { out in
+            out.field("errcode", number: 0)
+            out.field("errmsg", "ok")
+            out.key("quota")
+            out.object {
+                $0.field("daily_limit", number: Int64(clamping: dailyLimit))
+                $0.field("used", number: Int64(used))
+                $0.field("remain", number: Int64(clamping: max(0, dailyLimit - used)))
+            }
+        }
+    }
+
     static func grant(_ grant: TokenGrant) -> Response {
         switch grant {
         case .granted(let token, let expiresIn):

@@ -167,4 +167,10 @@ extension SimulatorState {
             toUserName: "gh_" + appID)
         return ReceiptSender.Pending(receipt: receipt, appID: appID, callbacks: callbacks)
     }
+
+    /// Deliveries of the app in the current quota day.
+    func usedToday(appID: String, now: ContinuousClock.Instant) -> Int {
+        guard let usage = apps[appID], let started = usage.dayStartedAt, now - started < .seconds(86_400) else { return 0 }
+        return usage.deliveredToday
+    }
 }

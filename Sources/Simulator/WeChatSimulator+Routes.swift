@@ -14,6 +14,8 @@ extension WeChatSimulator {
         router.get("/cgi-bin/token") { request, _ in self.classicToken(request) }
         router.post("/cgi-bin/stable_token") { request, _ in await self.stableToken(request) }
         router.get("/sim/central_token") { request, _ in self.centralToken(request) }
+        router.post("/cgi-bin/openapi/quota/get") { request, _ in self.quota(request) }
+        router.post("/cgi-bin/clear_quota") { request, _ in self.clearQuota(request) }
         for kind in MessageKind.allCases {
             router.post(RouterPath(kind.path)) { request, _ in try await self.send(request, kind: kind) }
         }
@@ -49,6 +51,33 @@ extension WeChatSimulator {
     private func centralToken(_ request: Request) -> Response {
         let appID = request.uri.queryParameters["appid"].map(String.init) ?? ""
         return SimulatorJSON.grant(state.withLock { $0.grantCentralToken(appID: appID, now: .now) })
+    }
+
+    /// `quota/get`: the token's app's daily limit, used and remaining (every kind together).
+    private func quota(_ request: Request) -> Response {
+        let token = request.uri.queryParameters["access_token"].map(String.init)
+        return state.withLock { state in
+            switch state.tokenOwner(token, now: .now) {
+            case .failure(let failure): return SimulatorJSON.failure(failure)
+            case .success(let appID):
+                let limit = state.configuration.dailyQuota
+                let used = state.usedToday(appID: appID, now: .now)
+                return SimulatorJSON.quota(dailyLimit: limit, used: used)
+            }
+        }
+    }
+
+    /// `clear_quota`: the token's app's count starts over (WeChat allows 10 a month).
+    private func clearQuota(_ request: Request) -> Response {
+        let token = request.uri.queryParameters["access_token"].map(String.init)
+        return state.withLock { state in
+            switch state.tokenOwner(token, now: .now) {
+            case .failure(let failure): return SimulatorJSON.failure(failure)
+            case .success(let appID):
+                state.apps[appID, default: AppUsage()].deliveredToday = 0
+                return SimulatorJSON.failure(APIFailure(errcode: 0, errmsg: "ok"))
+            }
+        }
     }
 
     /// Token check and fault draw under the lock, sleeps outside it, then delivery under the lock.

@@ -37,7 +37,7 @@ struct APITransport: Sendable {
             let status = Int(response.status.code)
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
             guard status == 200 else {
-                logger.debug("WeChat answered HTTP \(status)", metadata: ["path": "\(loggedPath)"])
+                logger.debug("WeChat answered HTTP \(status)", metadata: ["path": "\(loggedPath)", "trace": "\(trace?.value ?? "-")"])
                 throw WeChatError.transport("HTTP \(status) from \(loggedPath)", httpStatus: status)
             }
             bytes = Array(buffer.readableBytesView)
@@ -45,15 +45,21 @@ struct APITransport: Sendable {
             throw error
         } catch {
             let problem = Self.scrub("\(error)", secrets: secrets)
-            logger.debug("WeChat request failed", metadata: ["path": "\(loggedPath)", "error": "\(problem)"])
+            logger.debug(
+                "WeChat request failed", metadata: ["path": "\(loggedPath)", "error": "\(problem)", "trace": "\(trace?.value ?? "-")"])
             throw WeChatError.transport("\(problem) (\(loggedPath))")
         }
         guard case .object(let fields)? = try? JSONValue(parsing: bytes) else {
             throw WeChatError.transport("unparsable answer from \(loggedPath)", httpStatus: 200)
         }
+        let quota = fields["quota"]?.object
         return APIAnswer(
             errcode: fields["errcode"]?.int64.map(Int.init), errmsg: fields["errmsg"]?.string, msgid: fields["msgid"]?.int64,
-            access_token: fields["access_token"]?.string, expires_in: fields["expires_in"]?.int64.map(Int.init)
+            access_token: fields["access_token"]?.string, expires_in: fields["expires_in"]?.int64.map(Int.init),
+            quota: quota.flatMap { quota in
+                guard let limit = quota["daily_limit"]?.int64, let used = quota["used"]?.int64 else { return nil }
+                return DailyQuota(dailyLimit: Int(limit), used: Int(used))
+            }
         )
     }
 
@@ -69,6 +75,13 @@ struct APIAnswer {
     var msgid: Int64?
     var access_token: String?
     var expires_in: Int?
+    var quota: DailyQuota? = nil
+}
+
+/// `quota/get`'s answer: the account's daily limit for an API and what today used of it.
+public struct DailyQuota: Sendable, Equatable {
+    public var dailyLimit: Int
+    public var used: Int
 }
 
 extension Duration {

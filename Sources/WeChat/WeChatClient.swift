@@ -60,6 +60,19 @@ public final class WeChatClient: Sendable {
         }
     }
 
+    /// `quota/get` for template/send: the account's real daily limit and today's use (account-wide).
+    public func dailyQuota(account: String) async throws(WeChatError) -> DailyQuota {
+        guard let entry = entries[account] else { throw WeChatError(errcode: SendResult.unknownAccountErrcode, errmsg: "unknown account") }
+        let token = try await entry.tokens.token().value
+        let answer = try await transport.call(
+            post: Array(#"{"cgi_path":"/cgi-bin/message/template/send"}"#.utf8),
+            url: entry.account.apiBase + "/cgi-bin/openapi/quota/get?access_token=" + queryEscaped(token),
+            loggedPath: "/cgi-bin/openapi/quota/get", secrets: [token, entry.account.secret])
+        if let errcode = answer.errcode, errcode != 0 { throw WeChatError(errcode: errcode, errmsg: answer.errmsg ?? "") }
+        guard let quota = answer.quota else { throw WeChatError.transport("quota/get answer without quota", httpStatus: 200) }
+        return quota
+    }
+
     /// Sends once; on a token error invalidates that token, refreshes and retries exactly once.
     public func send(_ message: OutgoingMessage, account: String, trace: TraceHeader? = nil) async -> SendResult {
         guard let entry = entries[account] else {
@@ -76,7 +89,7 @@ public final class WeChatClient: Sendable {
         }
         logger.debug(
             "WeChat rejected the access token; refreshing once",
-            metadata: ["account": "\(account)", "errcode": "\(first.result.errcode)"]
+            metadata: ["account": "\(account)", "errcode": "\(first.result.errcode)", "trace": "\(trace?.value ?? "-")"]
         )
         await entry.tokens.invalidate(ifCurrent: staleToken)
         var second = await attempt(body, path: message.kind.path, entry: entry, trace: trace).result

@@ -41,7 +41,9 @@ struct LimitTests {
 
 @Suite("The daily quota", .serialized)
 struct QuotaTests {
-    @Test("45009 parks the rest of the backlog (nothing failed, nothing burnt); an operator's reset sends it; the quota gauges count")
+    @Test(
+        "WeChat's quota (read with quota/get) parks the rest of the backlog before any 45009, nothing failed; an operator's reset sends it; the quota gauges count"
+    )
     func quotaWaitAndOperatorReset() async throws {
         let run = try await ChaosRun.start("daily quota (45009, reset)", events: 300, openids: 150)
         run.pipeline.simulator.updateConfiguration { $0.dailyQuota = 120 }
@@ -58,7 +60,7 @@ struct QuotaTests {
         // The rest waits for the quota (WeChat said 45009): for hours, were it not for the reset.
         // Each recipient's first unsent record is parked; its later ones wait for their turn.
         try await eventually("the rest of the backlog parked", timeout: .seconds(30)) {
-            HTTPProbe.sum(try await HTTPProbe.get(base + "/metrics").body, "wxpush_records_waiting", ["reason": "retry"]) >= 50
+            HTTPProbe.sum(try await HTTPProbe.get(base + "/metrics").body, "wxpush_records_waiting") >= 50
         }
         try await Task.sleep(for: .seconds(2))
         #expect(run.collector.distinctIDs == 120)
@@ -66,6 +68,10 @@ struct QuotaTests {
         let metrics = try await HTTPProbe.get(base + "/metrics").body
         #expect(HTTPProbe.sum(metrics, "wxpush_limit_share", ["account": "default"]) == 1)
         #expect(HTTPProbe.sum(metrics, "wxpush_quota_used_today", ["account": "default"]) >= 120)
+        // Calibrated from quota/get at start (120, not the configured 1,000,000): counted, not refused.
+        #expect(HTTPProbe.sum(metrics, "wxpush_quota_budget_today", ["account": "default"]) == 120)
+        #expect(HTTPProbe.sum(metrics, "wxpush_records_waiting", ["reason": "limit"]) >= 50)
+        #expect(run.pipeline.simulator.stats.errorsByCode["45009"] == nil, "WeChat had to refuse: the quota was not calibrated")
 
         #expect(try await HTTPProbe.post(base + "/v1/accounts/default/quota/reset", body: "").status == 401)
         #expect(
@@ -81,6 +87,21 @@ struct QuotaTests {
         try await run.waitFor(ids: run.events.count, timeout: .seconds(60), sampling: [child])
         child.signal(SIGTERM)
         #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        // The simulator's quota/get and clear_quota, as an operator would call them.
+        let api = run.pipeline.simulatorURL
+        let account = run.pipeline.account
+        let grant = try await HTTPProbe.post(
+            api + "/cgi-bin/stable_token",
+            body: #"{"grant_type":"client_credential","appid":"\#(account.appID)","secret":"\#(account.secret)"}"#)
+        let token = try #require(grant.body.split(separator: "\"").dropFirst(3).first.map(String.init))
+        let before = try await HTTPProbe.post(
+            api + "/cgi-bin/openapi/quota/get?access_token=\(token)", body: #"{"cgi_path":"/cgi-bin/message/template/send"}"#)
+        #expect(before.body.contains(#""used":300"#), "\(before.body)")
+        let cleared = try await HTTPProbe.post(api + "/cgi-bin/clear_quota?access_token=\(token)", body: #"{"appid":"\#(account.appID)"}"#)
+        #expect(cleared.body.contains(#""errcode":0"#))
+        let after = try await HTTPProbe.post(
+            api + "/cgi-bin/openapi/quota/get?access_token=\(token)", body: #"{"cgi_path":"/cgi-bin/message/template/send"}"#)
+        #expect(after.body.contains(#""used":0"#), "\(after.body)")
         let row = await run.finish()
         #expect(row.lost == 0)
         #expect(row.byStatus["sent"] == run.events.count, "\(row.byStatus)")

@@ -22,6 +22,8 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     private var day: (ends: Date, used: Int)?
     /// WeChat answered 45009: no sends until this reset, whatever the count says.
     private var exhaustedUntil: Date?
+    /// The daily limit WeChat reported (`quota/get`), when lower than the configured one or none is.
+    private var reportedLimit: Int?
 
     public init(limits: AccountLimits) {
         self.limits = limits
@@ -32,8 +34,16 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     public var rate: Double? { limits.rate.map { $0 * share } }
     private var capacity: Double { max(1, (limits.burst ?? limits.rate ?? 1) * share) }
 
+    /// The account's daily quota: the configured one, or WeChat's when that is lower (or the only one).
+    public var dailyQuota: Int? {
+        switch (limits.dailyQuota, reportedLimit) {
+        case (let configured?, let reported?): min(configured, reported)
+        case (let configured, let reported): configured ?? reported
+        }
+    }
+
     /// This instance's part of the daily quota.
-    public var dailyBudget: Int? { limits.dailyQuota.map { Int((Double($0) * share).rounded(.down)) } }
+    public var dailyBudget: Int? { dailyQuota.map { Int((Double($0) * share).rounded(.down)) } }
     public var usedToday: Int { day?.used ?? 0 }
 
     /// Asks for one send now.
@@ -41,7 +51,7 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         if let reset = quotaBlockedUntil(date) {
             return .wait(until: now.advanced(by: Self.duration(seconds: reset.timeIntervalSince(date))), reserved: false)
         }
-        if limits.dailyQuota != nil { day?.used += 1 }
+        if dailyQuota != nil { day?.used += 1 }
         guard let rate, rate > 0 else { return .go }
         refill(now: now, rate: rate)
         tokens -= 1
@@ -54,6 +64,13 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         let reset = limits.quotaReset.next(after: date)
         exhaustedUntil = reset
         return reset
+    }
+
+    /// WeChat's `quota/get`: its daily limit and what the whole account used today; this instance
+    /// counts its share of that use from now on.
+    public mutating func calibrate(dailyLimit: Int, usedToday used: Int, date: Date) {
+        reportedLimit = dailyLimit
+        day = (limits.quotaReset.next(after: date), Int((Double(used) * share).rounded(.up)))
     }
 
     /// An operator cleared the quota (WeChat's `clear_quota`, or a raised quota): the day's count

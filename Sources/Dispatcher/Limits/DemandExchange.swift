@@ -17,10 +17,10 @@ import Waiting
 /// load gets nearly all of it. Entries older than three intervals are ignored (an instance gone).
 ///
 /// Instances see each other's demand an interval late, so their shares could add up to more
-/// than the budget for a moment. Two rules keep them under it: a demand share within 10 points
-/// of the partition share is not taken (an even load stays on partition shares), and a share
-/// goes down at once but up only when two intervals in a row ask for it (by the smaller of the
-/// two), after the others took theirs down.
+/// than the budget for a moment. Three rules keep them under it: a demand share within 10 points
+/// of the partition share is not taken (an even load stays on partition shares); a share goes
+/// down at once but up only when two intervals in a row ask for it (by the smaller of the two);
+/// and never above what the others' published shares leave free.
 public final class DemandExchange: Service, Sendable {
     static let partitionWeight = 0.1
 
@@ -32,7 +32,14 @@ public final class DemandExchange: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
     /// (account, instance) → (demand, published at, in ms since the epoch).
-    private let table = Mutex<[String: [String: (demand: Int, at: Int64)]]>([:])
+    private let table = Mutex<[String: [String: Entry]]>([:])
+
+    struct Entry: Sendable {
+        var demand: Int
+        /// The share the instance had taken.
+        var share: Double
+        var at: Int64
+    }
     /// Per account: the share in force here, and an increase asked for in the last interval.
     private let decided = Mutex<[String: (share: Double?, pendingIncrease: Double?)]>([:])
 
@@ -61,8 +68,8 @@ public final class DemandExchange: Service, Sendable {
                 group.addTask {
                     try await self.consumer.run(closeTimeout: .seconds(1)) { partition in
                         for await message in partition.messages {
-                            guard let entry = Self.decode(message.value) else { continue }
-                            self.table.withLock { $0[entry.account, default: [:]][entry.instance] = (entry.demand, entry.at) }
+                            guard let (account, instance, entry) = Self.decode(message.value) else { continue }
+                            self.table.withLock { $0[account, default: [:]][instance] = entry }
                         }
                     }
                 }
@@ -82,30 +89,35 @@ public final class DemandExchange: Service, Sendable {
         let partitionShare = limits.partitionShare
         for account in limits.limitedAccounts {
             let demand = limits.demand(of: account)
+            let fresh = now - 3 * interval.nanoseconds / 1_000_000
+            let others = table.withLock { $0[account] ?? [:] }.filter { $0.key != instanceID && $0.value.at >= fresh }
+            let total = others.values.reduce(demand) { $0 + $1.demand }
+            let free = 1 - others.values.reduce(0) { $0 + $1.share }
+            let proposed = Self.share(partitionShare: partitionShare, demand: demand, totalDemand: total)
+            let (share, taken) = decided.withLock { decided -> (Double?, Double) in
+                var entry = decided[account] ?? (nil, nil)
+                defer { decided[account] = entry }
+                let current = entry.share ?? partitionShare
+                var next = Self.step(
+                    current: current, proposed: proposed, partitionShare: partitionShare, pendingIncrease: &entry.pendingIncrease)
+                // Up only into what the others leave free.
+                if (next ?? partitionShare) > current, (next ?? partitionShare) > max(current, free) { next = max(current, free) }
+                entry.share = next
+                return (next, next ?? partitionShare)
+            }
+            limits.setExchangedShare(share, for: account)
             var out = JSONWriter()
             out.object {
                 $0.field("account", account)
                 $0.field("instance", instanceID)
                 $0.field("demand", number: Int64(demand))
+                $0.field("share_ppm", number: Int64((taken * 1_000_000).rounded()))
                 $0.field("at", number: now)
             }
             let record = KafkaRecord(topic: topic, key: Array("\(account)/\(instanceID)".utf8), value: out.bytes)
             do throws(KafkaError) { try await producer.send(record) } catch {
                 logger.debug("demand not published", metadata: ["account": "\(account)", "error": "\(error)"])
             }
-            let fresh = now - 3 * interval.nanoseconds / 1_000_000
-            let others = table.withLock { $0[account] ?? [:] }.filter { $0.key != instanceID && $0.value.at >= fresh }
-            let total = others.values.reduce(demand) { $0 + $1.demand }
-            let proposed = Self.share(partitionShare: partitionShare, demand: demand, totalDemand: total)
-            let share = decided.withLock { decided -> Double? in
-                var entry = decided[account] ?? (nil, nil)
-                defer { decided[account] = entry }
-                entry.share = Self.step(
-                    current: entry.share ?? partitionShare, proposed: proposed, partitionShare: partitionShare,
-                    pendingIncrease: &entry.pendingIncrease)
-                return entry.share
-            }
-            limits.setExchangedShare(share, for: account)
         }
     }
 
@@ -135,10 +147,11 @@ public final class DemandExchange: Service, Sendable {
         return min(previous, proposed)
     }
 
-    private static func decode(_ bytes: [UInt8]) -> (account: String, instance: String, demand: Int, at: Int64)? {
+    private static func decode(_ bytes: [UInt8]) -> (account: String, instance: String, entry: Entry)? {
         guard case .object(let fields)? = try? JSONValue(parsing: bytes), let account = fields["account"]?.string,
-            let instance = fields["instance"]?.string, let demand = fields["demand"]?.int64, let at = fields["at"]?.int64
+            let instance = fields["instance"]?.string, let demand = fields["demand"]?.int64, let at = fields["at"]?.int64,
+            let share = fields["share_ppm"]?.int64
         else { return nil }
-        return (account, instance, Int(demand), at)
+        return (account, instance, Entry(demand: Int(demand), share: Double(share) / 1_000_000, at: at))
     }
 }

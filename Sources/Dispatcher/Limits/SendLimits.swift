@@ -93,6 +93,7 @@ public final class SendLimits: Sendable {
             return Self.changed(account, &state)
         }
         logger.notice("account \(account): daily quota wait cleared by an operator; waiting sends try again")
+        recalibrate.signal()
         for wakeup in workers { wakeup.signal() }
     }
 
@@ -131,6 +132,20 @@ public final class SendLimits: Sendable {
                     dailyBudget: limiter.dailyBudget)
             }
         }
+    }
+
+    /// Signalled when the daily quota should be asked of WeChat again (an operator's reset).
+    public let recalibrate = Wakeup()
+
+    /// WeChat's `quota/get` for `account`: its daily limit and the account's use today.
+    public func calibrate(account: String, dailyLimit: Int, usedToday: Int) {
+        let budget = state.withLock { state -> Int? in
+            state.accounts[account]?.calibrate(dailyLimit: dailyLimit, usedToday: usedToday, date: Date())
+            return state.accounts[account]?.dailyBudget
+        }
+        logger.info(
+            "account \(account): WeChat's daily quota \(dailyLimit), used today \(usedToday); this instance's budget \(budget.map(String.init) ?? "none")"
+        )
     }
 
     /// Assigned request partitions here / all of them (0 with none assigned).

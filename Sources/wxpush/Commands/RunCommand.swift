@@ -60,6 +60,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Receipts and demand go straight out (the dispatcher's producer may be transactional).
         let producer = try KafkaProducer(configuration: resolved.kafka, logger: logger)
+        if assembly.limits.hasLimits {
+            services.append(QuotaCalibration(wechat: assembly.wechat, limits: assembly.limits, logger: logger))
+        }
         if assembly.limits.hasLimits && !settings.demandTopic.isEmpty {
             services.append(
                 try DemandExchange(
