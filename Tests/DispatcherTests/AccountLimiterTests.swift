@@ -111,3 +111,21 @@ struct AccountLimiterTests {
         #expect(QuotaReset(parsing: "00:00 Mars/Olympus") == nil)
     }
 }
+
+@Suite("Account limiter: the quota WeChat reports")
+struct AccountLimiterCalibrationTests {
+    @Test("quota/get lowers the daily quota and counts this instance's share of today's use; a huge quota does not overflow")
+    func calibration() {
+        var limiter = AccountLimiter<ManualClock>(limits: AccountLimits(dailyQuota: 1_000))
+        limiter.setShare(0.5, now: ManualClock().now)
+        limiter.calibrate(dailyLimit: 400, usedToday: 100, date: Date())
+        #expect(limiter.dailyQuota == 400)
+        #expect(limiter.dailyBudget == 200)
+        #expect(limiter.usedToday == 50)
+        limiter.calibrate(dailyLimit: .max, usedToday: 0, date: Date())
+        #expect(limiter.dailyQuota == 1_000, "the configured quota is lower")
+        var unconfigured = AccountLimiter<ManualClock>(limits: AccountLimits(rate: 10))
+        unconfigured.calibrate(dailyLimit: .max, usedToday: 0, date: Date())
+        #expect(unconfigured.dailyBudget ?? 0 > 1_000_000_000)
+    }
+}

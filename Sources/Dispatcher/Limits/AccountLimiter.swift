@@ -43,7 +43,13 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// This instance's part of the daily quota.
-    public var dailyBudget: Int? { dailyQuota.map { Int((Double($0) * share).rounded(.down)) } }
+    public var dailyBudget: Int? { dailyQuota.map { Self.scaled($0, by: share, rounding: .down) } }
+
+    /// `count × share` as a whole number, saturating (a reported quota may be huge).
+    private static func scaled(_ count: Int, by share: Double, rounding: FloatingPointRoundingRule) -> Int {
+        let value = (Double(count) * share).rounded(rounding)
+        return value >= 9e18 ? Int.max / 2 : max(0, Int(value))
+    }
     public var usedToday: Int { day?.used ?? 0 }
 
     /// Asks for one send now.
@@ -70,7 +76,7 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     /// counts its share of that use from now on.
     public mutating func calibrate(dailyLimit: Int, usedToday used: Int, date: Date) {
         reportedLimit = dailyLimit
-        day = (limits.quotaReset.next(after: date), Int((Double(used) * share).rounded(.up)))
+        day = (limits.quotaReset.next(after: date), Self.scaled(used, by: share, rounding: .up))
     }
 
     /// An operator cleared the quota (WeChat's `clear_quota`, or a raised quota): the day's count

@@ -194,7 +194,7 @@ public final class SendLimits: Sendable {
                 state.accounts[name]!.setShare(state.exchanged[name] ?? share, now: .now)
                 let limiter = state.accounts[name]!
                 let rate = limiter.rate.map { String(format: "%.1f/s of %.1f/s", $0, limiter.limits.rate ?? 0) } ?? "no rate limit"
-                let quota = limiter.dailyBudget.map { "daily quota \($0) of \(limiter.limits.dailyQuota ?? 0)" } ?? "no daily quota"
+                let quota = limiter.dailyBudget.map { "daily quota \($0) of \(limiter.dailyQuota ?? 0)" } ?? "no daily quota"
                 lines.append("\(name): \(rate), \(quota)")
             }
             logger.info("limits: share \(state.assigned.count)/\(state.totalPartitions) partitions: \(lines.joined(separator: "; "))")
