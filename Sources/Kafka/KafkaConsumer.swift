@@ -198,6 +198,20 @@ public final class KafkaConsumer: Sendable {
 
     public func assignment() throws(KafkaError) -> [TopicPartition] { try client.assignment() }
 
+    /// A consumer that reads every partition of `topic` from the oldest record kept, alone in a
+    /// group of its own (`group`), committing nothing: for small bookkeeping topics every instance
+    /// reads whole. Range assignment: a group of one needs no cooperative rebalancing, whose state
+    /// librdkafka 2.0.2 asserts on when a consumer is destroyed before its first assignment (#4312).
+    public static func tailing(
+        _ topic: String, group: String, configuration: KafkaConfiguration, logger: Logger
+    ) throws(KafkaError) -> KafkaConsumer {
+        var configuration = configuration
+        configuration.properties["enable.auto.commit"] = "false"
+        configuration.properties["auto.offset.reset"] = "earliest"
+        configuration.properties["partition.assignment.strategy"] = "range"
+        return try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
+    }
+
     /// The group has given this member an assignment (possibly empty) at least once.
     public var hasJoinedGroup: Bool { joined.load(ordering: .acquiring) }
 

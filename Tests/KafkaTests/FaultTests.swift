@@ -8,7 +8,7 @@ struct FaultTests {
         let cluster = try EmbeddedKafka()
         let topic = unique("fault")
         try cluster.createTopic(topic, partitions: 1)
-        let producer = try KafkaProducer(configuration: testConfiguration(cluster))
+        let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: silent)
         try await producer.send(KafkaRecord(topic: topic, key: "warm", value: "up"))
         cluster.injectRequestErrors(.produce, [.topicAuthorizationFailed])
         let error = await #expect(throws: KafkaError.self) {
@@ -23,7 +23,7 @@ struct FaultTests {
         let cluster = try EmbeddedKafka()
         let topic = unique("retry")
         try cluster.createTopic(topic, partitions: 1)
-        let producer = try KafkaProducer(configuration: testConfiguration(cluster))
+        let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: silent)
         try await producer.send(KafkaRecord(topic: topic, key: "warm", value: "up"))
         cluster.injectRequestErrors(.produce, [.notEnoughReplicas, .notEnoughReplicas, .notLeaderForPartition])
         let report = try await producer.send(KafkaRecord(topic: topic, key: "k", value: "v"))
@@ -35,7 +35,7 @@ struct FaultTests {
         let cluster = try EmbeddedKafka()
         let topic = unique("bounce")
         try cluster.createTopic(topic, partitions: 3)
-        let producer = try KafkaProducer(configuration: testConfiguration(cluster))
+        let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: silent)
         let count = 3_000
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -51,7 +51,7 @@ struct FaultTests {
             }
             try await group.waitForAll()
         }
-        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic], logger: quiet)
+        let consumer = try KafkaConsumer(configuration: testConfiguration(cluster), groupID: unique("g"), topics: [topic], logger: silent)
         let values = Locked([String]())
         try await withRunningConsumer(
             consumer,

@@ -8,7 +8,7 @@ struct RoundTripTests {
         let cluster = try EmbeddedKafka(brokers: 3)
         let topic = unique("roundtrip")
         try cluster.createTopic(topic, partitions: 6)
-        let producer = try KafkaProducer(configuration: testConfiguration(cluster))
+        let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: quiet)
         let count = 10_000
         try await produce(producer, topic: topic, count: count, key: { "user-\($0 % 97)" }, value: { "payload-\($0)" })
 
@@ -47,7 +47,7 @@ struct RoundTripTests {
         let cluster = try EmbeddedKafka()
         let topic = unique("headers")
         try cluster.createTopic(topic, partitions: 1)
-        let producer = try KafkaProducer(configuration: testConfiguration(cluster))
+        let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: quiet)
         let report = try await producer.send(
             KafkaRecord(topic: topic, key: "k", value: "v", headers: [KafkaHeader(name: "wxpush-error", string: "boom")])
         )

@@ -81,3 +81,10 @@ let quiet: Logger = {
     logger.logLevel = .warning
     return logger
 }()
+
+/// For scenarios that take the brokers away on purpose: their connection errors are expected.
+let silent: Logger = {
+    var logger = Logger(label: "wxpush.test.kafka.faults")
+    logger.logLevel = .critical
+    return logger
+}()

@@ -14,7 +14,8 @@ import Waiting
 ///
 /// (its partition share alone while nobody has demand). The shares still add up to the whole
 /// budget, an idle instance keeps a tenth of its partition share for a sudden load, and a skewed
-/// load gets nearly all of it. Entries older than three intervals are ignored (an instance gone).
+/// load gets nearly all of it. Demand older than three intervals is ignored (an instance gone);
+/// a published share keeps its place for ten.
 ///
 /// Instances see each other's demand an interval late, so their shares could add up to more
 /// than the budget for a moment. Three rules keep them under it: a demand share within 10 points
@@ -47,13 +48,7 @@ public final class DemandExchange: Service, Sendable {
         kafka: KafkaConfiguration, producer: KafkaProducer, topic: String, group: String, instanceID: String, limits: SendLimits,
         interval: Duration = .seconds(1), logger: Logger
     ) throws(KafkaError) {
-        var configuration = kafka
-        configuration.properties["enable.auto.commit"] = "false"
-        configuration.properties["auto.offset.reset"] = "earliest"
-        // A group of one member (see MsgidIndexFeed).
-        configuration.properties["partition.assignment.strategy"] = "range"
-        consumer = try KafkaConsumer(
-            configuration: configuration, groupID: "\(group).demand.\(instanceID)", topics: [topic], logger: logger)
+        consumer = try KafkaConsumer.tailing(topic, group: "\(group).demand.\(instanceID)", configuration: kafka, logger: logger)
         self.producer = producer
         self.topic = topic
         self.instanceID = instanceID
@@ -89,10 +84,12 @@ public final class DemandExchange: Service, Sendable {
         let partitionShare = limits.partitionShare
         for account in limits.limitedAccounts {
             let demand = limits.demand(of: account)
-            let fresh = now - 3 * interval.nanoseconds / 1_000_000
-            let others = table.withLock { $0[account] ?? [:] }.filter { $0.key != instanceID && $0.value.at >= fresh }
-            let total = others.values.reduce(demand) { $0 + $1.demand }
-            let free = 1 - others.values.reduce(0) { $0 + $1.share }
+            let milliseconds = interval.nanoseconds / 1_000_000
+            let known = table.withLock { $0[account] ?? [:] }.filter { $0.key != instanceID }
+            // Demand counts from the last three intervals; a share holds its place for ten (an
+            // instance late to publish, under load, must not look gone and have its share taken).
+            let total = known.values.filter { $0.at >= now - 3 * milliseconds }.reduce(demand) { $0 + $1.demand }
+            let free = 1 - known.values.filter { $0.at >= now - 10 * milliseconds }.reduce(0) { $0 + $1.share }
             let proposed = Self.share(partitionShare: partitionShare, demand: demand, totalDemand: total)
             let (share, taken) = decided.withLock { decided -> (Double?, Double) in
                 var entry = decided[account] ?? (nil, nil)

@@ -15,14 +15,7 @@ public struct MsgidIndexFeed: Service {
     )
         throws(KafkaError)
     {
-        var configuration = kafka
-        configuration.properties["enable.auto.commit"] = "false"
-        configuration.properties["auto.offset.reset"] = "earliest"
-        // A group of one member: no need for cooperative-sticky, whose state librdkafka 2.0.2
-        // asserts on when a consumer is destroyed before its first assignment (librdkafka #4312).
-        configuration.properties["partition.assignment.strategy"] = "range"
-        consumer = try KafkaConsumer(
-            configuration: configuration, groupID: "\(group).msgids.\(instanceID)", topics: [topic], logger: logger)
+        consumer = try KafkaConsumer.tailing(topic, group: "\(group).msgids.\(instanceID)", configuration: kafka, logger: logger)
         self.index = index
         self.logger = logger
     }
