@@ -11,8 +11,8 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// receipt reaching any of them names its request. Empty: not written.
     public var msgidsTopic: String = "wxpush.msgids"
     /// Each instance's demand per limited account (compacted), for re-dividing account limits by
-    /// demand (`DemandExchange`). Empty: shares follow partitions only.
-    public var demandTopic: String = "wxpush.demand"
+    /// demand (`DemandExchange`). Empty (the default): shares follow partitions only.
+    public var demandTopic: String = ""
     public var groupID: String
     /// Records of one partition sending at once (different recipients); 1 is one-at-a-time.
     public var inFlightPerPartition: Int

@@ -140,7 +140,7 @@ public struct RunOptions: Sendable {
     /// The bearer token of the operator endpoints; nil: none.
     public var adminToken: String?
     /// Limits re-divided by demand across instances (the demand topic); false: by partitions only.
-    public var demandExchange = true
+    public var demandExchange = false
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

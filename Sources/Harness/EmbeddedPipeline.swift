@@ -37,7 +37,7 @@ public final class EmbeddedPipeline: Sendable {
         settings.deadLetterTopic = "wxpush.dlq.\(suffix)"
         settings.progressTopic = "wxpush.progress.\(suffix)"
         settings.msgidsTopic = "wxpush.msgids.\(suffix)"
-        settings.demandTopic = "wxpush.demand.\(suffix)"
+        settings.demandTopic = "wxpush.demand.\(suffix)"  // created; the children use it when asked to
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
         try cluster.createTopic(settings.requestsTopic, partitions: partitions)

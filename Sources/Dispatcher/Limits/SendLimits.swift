@@ -167,15 +167,16 @@ public final class SendLimits: Sendable {
     public func demand(of account: String) -> Int { state.withLock { max(0, $0.parked[account] ?? 0) } }
 
     /// The share the demand exchange computed for `account` (nil: back to the partition share).
-    /// A share that moved by more than 5 points wakes the parked records, so they wait at the new
-    /// rate rather than the one they reserved at.
+    /// A share that went down at all, or up by more than 5 points, wakes the parked records so they
+    /// wait at the new rate: reservations made at a higher rate would otherwise keep their times
+    /// and overrun the account while the others take the freed share.
     public func setExchangedShare(_ share: Double?, for account: String) {
         let workers = state.withLock { state -> [Wakeup] in
             guard let before = state.accounts[account]?.share else { return [] }
             state.exchanged[account] = share
             let after = share ?? Self.partitionShare(state)
             state.accounts[account]!.setShare(after, now: .now)
-            return abs(after - before) > 0.05 ? Self.changed(account, &state) : []
+            return after < before || after - before > 0.05 ? Self.changed(account, &state) : []
         }
         for wakeup in workers { wakeup.signal() }
     }
@@ -184,20 +185,26 @@ public final class SendLimits: Sendable {
     public func partition(_ partition: TopicPartition, assigned: Bool, total: Int?) {
         // Logged under the lock, so the lines of workers starting together come in the order of
         // their shares: the last one is the share in force.
-        state.withLock { state in
+        let workers = state.withLock { state -> [Wakeup] in
             if assigned { state.assigned.insert(partition) } else { state.assigned.remove(partition) }
             if let total, total > 0 { state.totalPartitions = total }
-            guard !state.accounts.isEmpty, !state.assigned.isEmpty else { return }
+            guard !state.accounts.isEmpty, !state.assigned.isEmpty else { return [] }
             let share = Self.partitionShare(state)
             var lines: [String] = []
+            var woken: [Wakeup] = []
             for name in state.accounts.keys.sorted() {
+                let before = state.accounts[name]!.share
                 state.accounts[name]!.setShare(state.exchanged[name] ?? share, now: .now)
+                // A smaller share: what was reserved at the larger one asks again.
+                if state.accounts[name]!.share < before { woken = Self.changed(name, &state) }
                 let limiter = state.accounts[name]!
                 let rate = limiter.rate.map { String(format: "%.1f/s of %.1f/s", $0, limiter.limits.rate ?? 0) } ?? "no rate limit"
                 let quota = limiter.dailyBudget.map { "daily quota \($0) of \(limiter.dailyQuota ?? 0)" } ?? "no daily quota"
                 lines.append("\(name): \(rate), \(quota)")
             }
             logger.info("limits: share \(state.assigned.count)/\(state.totalPartitions) partitions: \(lines.joined(separator: "; "))")
+            return woken
         }
+        for wakeup in workers { wakeup.signal() }
     }
 }
