@@ -43,6 +43,7 @@ let package = Package(
             name: "WeChat",
             dependencies: [
                 "JSON",
+                "Waiting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

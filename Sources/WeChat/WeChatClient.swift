@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import Metrics
+import Waiting
 
 /// Sends messages for a fixed set of accounts, one `TokenCache` per account.
 ///
@@ -110,7 +111,7 @@ public final class WeChatClient: Sendable {
         let token = issued.value
         let answer: APIAnswer
         let started = ContinuousClock.now
-        defer { entry.latency[path]?.recordNanoseconds((ContinuousClock.now - started).nanosecondsClamped) }
+        defer { entry.latency[path]?.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         do {
             answer = try await transport.call(
                 post: body,
@@ -133,12 +134,5 @@ public final class WeChatClient: Sendable {
             action: ErrorAction.classify(errcode: errcode)
         )
         return (result, issued)
-    }
-}
-
-extension Duration {
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds >= Int64.max / 1_000_000_000 ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -1,3 +1,4 @@
+import Dispatcher
 import Foundation
 import JSON
 
@@ -97,7 +98,6 @@ struct ResultsReport {
     }
 
     private static func date(_ value: JSONValue?) -> Date? {
-        guard let text = value?.string else { return nil }
-        return (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+        value?.string.flatMap(Timestamp.parse)
     }
 }
