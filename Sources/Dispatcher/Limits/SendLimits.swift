@@ -139,10 +139,14 @@ public final class SendLimits: Sendable {
 
     /// WeChat's `quota/get` for `account`: its daily limit and the account's use today.
     public func calibrate(account: String, dailyLimit: Int, usedToday: Int) {
-        let budget = state.withLock { state -> Int? in
+        let (budget, workers) = state.withLock { state -> (Int?, [Wakeup]) in
+            let before = state.accounts[account]?.dailyBudget
             state.accounts[account]?.calibrate(dailyLimit: dailyLimit, usedToday: usedToday, date: Date())
-            return state.accounts[account]?.dailyBudget
+            let after = state.accounts[account]?.dailyBudget
+            // A larger budget (a quota raised at WeChat): records parked for the quota ask again.
+            return (after, (after ?? .max) > (before ?? .max) ? Self.changed(account, &state) : [])
         }
+        for wakeup in workers { wakeup.signal() }
         logger.info(
             "account \(account): WeChat's daily quota \(dailyLimit), used today \(usedToday); this instance's budget \(budget.map(String.init) ?? "none")"
         )
