@@ -55,7 +55,9 @@ struct PartitionWorker: Sendable {
 
     func run() async {
         if let limits, limits.hasLimits {
-            let total = try? await consumer.partitionCount(of: partition.topicPartition.topic)
+            // The share needs the topic's partition count: without it, nothing is sent from here
+            // (a guess could take the whole account's rate).
+            guard let total = await partitionCount() else { return }
             limits.partition(partition.topicPartition, assigned: true, total: total)
         }
         defer { limits?.partition(partition.topicPartition, assigned: false, total: nil) }
@@ -102,6 +104,25 @@ struct PartitionWorker: Sendable {
         settle(mailbox.takeAll(), &state)
         for offset in Array(state.waiting.keys) { endWait(offset, &state) }
         await finish(state, drainDeadline: drainDeadline)
+    }
+
+    /// The requests topic's partition count from the brokers, asked again (1 s, 2 s, … 10 s apart)
+    /// until they answer; nil if the partition ends first (it is then redelivered elsewhere).
+    private func partitionCount() async -> Int? {
+        var pause = Duration.seconds(1)
+        while !partition.isEnded && !Task.isCancelled {
+            do throws(KafkaError) {
+                return try await consumer.partitionCount(of: partition.topicPartition.topic)
+            } catch {
+                logger.warning(
+                    "\(partition.topicPartition): the topic's partition count is unknown (\(error)); sends wait for it, as the share of the account limits depends on it"
+                )
+            }
+            let retry = ContinuousClock.now + pause
+            while .now < retry && !partition.isEnded && !Task.isCancelled { await partition.wakeup.wait(until: retry) }
+            pause = min(pause * 2, .seconds(10))
+        }
+        return nil
     }
 
     /// Takes records while the buffer has room; each is prepared at once, so its recipient (its
