@@ -30,6 +30,8 @@ public struct DispatcherAssembly: Sendable {
         let wechat = WeChatClient(httpClient: httpClient, accounts: accounts, requestTimeout: requestTimeout, logger: logger)
         let producer: KafkaProducer
         let consumer: KafkaConsumer
+        let reader: KafkaPartitionReader
+        let sentLogProducer: KafkaProducer?
         do {
             var producerConfiguration = kafka
             if settings.exactlyOnce {
@@ -43,6 +45,10 @@ public struct DispatcherAssembly: Sendable {
                 }
             }
             producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            reader = try KafkaPartitionReader(configuration: kafka, logger: logger)
+            // The sent log must outlive an aborted transaction: a plain producer in exactly-once mode.
+            sentLogProducer =
+                settings.sentTopic.isEmpty ? nil : settings.exactlyOnce ? try KafkaProducer(configuration: kafka, logger: logger) : producer
             // Each partition commits its own progress with metadata (`CommitMetadata`); an auto-commit
             // would overwrite that metadata.
             var consumerConfiguration = kafka
@@ -68,8 +74,8 @@ public struct DispatcherAssembly: Sendable {
                     ? OutcomeTransactions(
                         producer: producer, consumer: consumer, transactionalID: settings.transactionalID,
                         progress: ProgressLog(topic: settings.progressTopic, group: settings.groupID),
-                        reader: try KafkaPartitionReader(configuration: kafka, logger: logger), interval: settings.commitInterval,
-                        logger: logger) : nil),
+                        reader: reader, interval: settings.commitInterval, logger: logger) : nil,
+                sentLog: sentLogProducer.map { SentLog(topic: settings.sentTopic, producer: $0, reader: reader) }),
             processor: EventProcessor(
                 rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock(),
                 quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) },

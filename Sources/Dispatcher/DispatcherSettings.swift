@@ -10,6 +10,10 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// msgid → request id of every `sent` outcome (compacted), read by every instance so a
     /// receipt reaching any of them names its request. Empty: not written.
     public var msgidsTopic: String = "wxpush.msgids"
+    /// Every send WeChat accepted, keyed by request id (compacted; `SentLog`): a record redone
+    /// after a crash or rebalance is reported from it instead of reaching its user twice. Empty:
+    /// not kept (template messages then rely on `client_msg_id`, ten minutes; subscribe ones on nothing).
+    public var sentTopic: String = "wxpush.sent"
     /// Each instance's demand per limited account (compacted), for re-dividing account limits by
     /// demand (`DemandExchange`). Empty (the default): shares follow partitions only.
     public var demandTopic: String = ""

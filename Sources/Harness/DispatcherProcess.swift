@@ -89,7 +89,7 @@ extension EmbeddedPipeline {
               group: \(settings.groupID)
               topics:
                 { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
-                  progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic),
+                  progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
                   demand: \(options.demandExchange ? settings.demandTopic : "\"\"") }
               properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
             wechat:
@@ -141,6 +141,8 @@ public struct RunOptions: Sendable {
     public var adminToken: String?
     /// Limits re-divided by demand across instances (the demand topic); false: by partitions only.
     public var demandExchange = false
+    /// Sends recorded in the sent log before their outcomes (`kafka.topics.sent`); false: not kept.
+    public var sentLog = true
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

@@ -37,6 +37,7 @@ public final class EmbeddedPipeline: Sendable {
         settings.deadLetterTopic = "wxpush.dlq.\(suffix)"
         settings.progressTopic = "wxpush.progress.\(suffix)"
         settings.msgidsTopic = "wxpush.msgids.\(suffix)"
+        settings.sentTopic = "wxpush.sent.\(suffix)"
         settings.demandTopic = "wxpush.demand.\(suffix)"  // created; the children use it when asked to
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
@@ -45,6 +46,7 @@ public final class EmbeddedPipeline: Sendable {
         try cluster.createTopic(settings.deadLetterTopic, partitions: 1)
         try cluster.createTopic(settings.progressTopic, partitions: 1)
         try cluster.createTopic(settings.msgidsTopic, partitions: 3)
+        try cluster.createTopic(settings.sentTopic, partitions: partitions)
         try cluster.createTopic(settings.demandTopic, partitions: 1)
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"

@@ -23,6 +23,9 @@ public enum SampleEvents {
         case rules
         /// Pre-rendered template messages (`message`), which a dispatcher without rules also sends.
         case raw
+        /// Pre-rendered official-account subscribe messages (`bizsend`): WeChat de-duplicates
+        /// nothing for them, so a re-send reaches the user.
+        case rawSubscribe
         /// Mostly valid rule and raw events, some invalid (rejected), expired, or to users who
         /// unfollowed (rejected by WeChat).
         case mixed
@@ -37,6 +40,7 @@ public enum SampleEvents {
                 switch shape {
                 case .rules: orderShipped(id: id, openid: openid, index: index)
                 case .raw: rawTemplate(id: id, openid: openid, index: index)
+                case .rawSubscribe: rawSubscribe(id: id, openid: openid, index: index)
                 case .mixed: mixedEvent(index, id: id, openid: openid)
                 }
             return Event(id: id, openid: openid, bytes: Array(json.utf8))
@@ -70,6 +74,10 @@ public enum SampleEvents {
 
     static func rawTemplate(id: String, openid: String, index: Int) -> String {
         #"{"v":1,"id":"\#(id)","to":"\#(openid)","message":{"kind":"template","template_id":"TEMPLATE_RAW","url":"https://shop.example.com","data":{"keyword1":{"value":"pre-rendered \#(index)"}}}}"#
+    }
+
+    static func rawSubscribe(id: String, openid: String, index: Int) -> String {
+        #"{"v":1,"id":"\#(id)","to":"\#(openid)","message":{"kind":"bizsend","template_id":"SUBSCRIBE_RAW","page":"https://shop.example.com/o/\#(index)","data":{"thing1":{"value":"parcel \#(index)"}}}}"#
     }
 
     private static func mixedEvent(_ index: Int, id: String, openid: String) -> String {

@@ -61,7 +61,11 @@ extension SimulatorState {
         let openid = request.touser ?? ""
         let clientMsgID = request.client_msg_id ?? ""
         let dedupKey = clientMsgID.isEmpty ? nil : openid + "\u{0}" + clientMsgID
-        if let dedupKey, let msgid = recentSends.msgid(for: dedupKey, now: now, window: configuration.dedupWindow) {
+        // Only template/send de-duplicates by client_msg_id (wechat-api.md); the subscribe kinds
+        // deliver every request, and the key then only counts the duplicates a user would see.
+        if kind == .template, let dedupKey,
+            let msgid = recentSends.msgid(for: dedupKey, now: now, window: configuration.dedupWindow)
+        {
             stats.suppressedDuplicates += 1
             return .delivered(msgid: msgid)
         }

@@ -19,6 +19,24 @@ struct CommitMetadataTests {
         #expect(CommitMetadata.decode(Array("wx1:5-3".utf8), committed: 5).isEmpty)
     }
 
+    @Test("the sent log's floor rides along, with or without done offsets, and within the limit")
+    func sentLogFloor() {
+        let both = CommitMetadata.encode(doneAbove: [102, 103], committed: 100, sentLogFloor: 4_711)
+        #expect(String(decoding: both, as: UTF8.self) == "wx1:2-3|s4711")
+        #expect(CommitMetadata.decode(both, committed: 100) == [102, 103])
+        #expect(CommitMetadata.sentLogFloor(both) == 4_711)
+        let floorOnly = CommitMetadata.encode(doneAbove: [], committed: 100, sentLogFloor: 0)
+        #expect(String(decoding: floorOnly, as: UTF8.self) == "wx1:|s0")
+        #expect(CommitMetadata.decode(floorOnly, committed: 100).isEmpty)
+        #expect(CommitMetadata.sentLogFloor(floorOnly) == 0)
+        #expect(CommitMetadata.sentLogFloor(CommitMetadata.encode(doneAbove: [102], committed: 100)) == nil)
+        #expect(CommitMetadata.sentLogFloor(Array("hello|s5".utf8)) == nil)
+        let many = (1...5_000).map { Int64(1_000_000 + $0 * 7) }
+        let bounded = CommitMetadata.encode(doneAbove: many, committed: 1_000_000, sentLogFloor: 123_456_789)
+        #expect(bounded.count <= CommitMetadata.maximumBytes)
+        #expect(CommitMetadata.sentLogFloor(bounded) == 123_456_789)
+    }
+
     @Test("without a limit (the progress log) every done offset is kept")
     func unlimited() {
         let offsets = (1...5_000).map { Int64(1_000_000 + $0 * 7) }

@@ -19,6 +19,8 @@ public struct OutcomePublisher: Sendable {
     let backoff: PublishBackoff
     /// Set in exactly-once mode: records go into its transactions instead of straight out.
     let transactions: OutcomeTransactions?
+    /// Where each send WeChat accepted is recorded before its outcome (nil: nowhere).
+    public let sentLog: SentLog?
 
     public enum Result: Sendable, Equatable {
         case acknowledged
@@ -28,8 +30,9 @@ public struct OutcomePublisher: Sendable {
 
     public init(
         producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, msgidsTopic: String? = nil, maxRecordBytes: Int = 900_000,
-        backoff: PublishBackoff = PublishBackoff(), transactions: OutcomeTransactions? = nil
+        backoff: PublishBackoff = PublishBackoff(), transactions: OutcomeTransactions? = nil, sentLog: SentLog? = nil
     ) {
+        self.sentLog = sentLog
         self.producer = producer
         self.resultsTopic = resultsTopic
         self.deadLetterTopic = deadLetterTopic

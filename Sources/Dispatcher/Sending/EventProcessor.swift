@@ -91,6 +91,16 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
+    /// The outcome of a request WeChat accepted before a restart or rebalance (`SentLog`): `sent`
+    /// with its msgid, no attempt made now.
+    public func alreadySent(_ pending: PendingSend, msgid: Int64) -> Outcome {
+        var outcome = pending.outcome
+        outcome.msgid = msgid
+        outcome.errcode = 0
+        outcome.errmsg = "ok"
+        return outcome.finished(.sent, reason: "already_sent: accepted by WeChat before a restart or rebalance (sent log)", at: now())
+    }
+
     /// The W3C `traceparent` header of the record, else its `x-request-id` (bounded in size).
     static func trace(of record: KafkaMessage) -> TraceHeader? {
         for name in ["traceparent", "x-request-id"] {

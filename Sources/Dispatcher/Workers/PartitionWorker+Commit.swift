@@ -29,7 +29,7 @@ extension PartitionWorker {
     }
 
     /// The position reached: the commit point with the offsets done above it.
-    func currentPoint(_ state: State) -> CommitPoint? { state.scheduler.commitProgress?.point }
+    func currentPoint(_ state: State) -> CommitPoint? { progress(state)?.point }
 
     /// The position to commit now, if it moved since the last commit.
     func commitPoint(_ state: State) -> CommitPoint? {
@@ -40,9 +40,17 @@ extension PartitionWorker {
     /// Reports that came in after the loop ended: publishes acknowledged then still count (and, with
     /// transactions, must be offered, or the next commit would wait for them).
     func settle(_ reports: [Report], _ state: inout State) {
-        for case .published(let offset, .acknowledged) in reports {
-            _ = state.scheduler.published(offset)
-            publisher.transactions?.offer(state.stop == .lost ? nil : state.scheduler.commitProgress, for: partition.topicPartition)
+        for report in reports {
+            switch report {
+            case .published(let offset, .acknowledged):
+                _ = state.scheduler.published(offset)
+                state.sentLog?.pending[offset] = nil
+                publisher.transactions?.offer(state.stop == .lost ? nil : progress(state), for: partition.topicPartition)
+            case .sentLogged(let offset, let logOffset):
+                state.sentLog?.written(offset, at: logOffset)
+            default:
+                break
+            }
         }
     }
 

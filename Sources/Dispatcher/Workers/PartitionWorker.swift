@@ -29,6 +29,8 @@ struct PartitionWorker: Sendable {
         case attempted(Int64, EventProcessor<ContinuousClock>.AttemptResult)
         case published(Int64, OutcomePublisher.Result)
         case committed(CommitPoint, succeeded: Bool)
+        /// The record's send is in the sent log at this offset.
+        case sentLogged(Int64, at: Int64)
     }
 
     /// Everything the loop keeps about the partition's held records.
@@ -48,6 +50,7 @@ struct PartitionWorker: Sendable {
         /// The limit changes seen so far (`SendLimits.limitChanges`).
         var limitChanges: [String: Int] = [:]
         var quotaResets: [String: Int] = [:]
+        var sentLog: SentLogState?
         var stop: Stop?
     }
 
@@ -66,6 +69,10 @@ struct PartitionWorker: Sendable {
         defer { limits?.register(partition.wakeup, as: worker, false) }
         let start = await startingPoint()
         var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
+        if publisher.sentLog != nil {
+            guard let sentLog = await sentLogStart(committed: start.committed) else { return }
+            state.sentLog = sentLog
+        }
         state.limitChanges = limits?.limitChanges ?? [:]
         state.quotaResets = limits?.quotaResets ?? [:]
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
@@ -149,7 +156,13 @@ struct PartitionWorker: Sendable {
                 "records without a key on \(partition.topicPartition): key them by openid, or one recipient's messages may land in several partitions and lose their order"
             )
         }
-        let preparation = processor.prepare(record)
+        var preparation = processor.prepare(record)
+        if case .send(let send) = preparation, let sent = state.sentLog?.alreadySent.removeValue(forKey: record.offset),
+            sent.id == send.event.id
+        {
+            // WeChat accepted it before a restart or rebalance; its outcome never got out.
+            preparation = .finished(processor.alreadySent(send, msgid: sent.msgid))
+        }
         var key: [UInt8]?
         if case .send(let send) = preparation {
             key = Array(send.event.to.utf8)
@@ -172,7 +185,10 @@ struct PartitionWorker: Sendable {
         case .attempted(let offset, .finished(let outcome)):
             state.sends[offset] = nil
             perform(state.scheduler.attemptEnded(offset), &state, group: &group, mailbox: mailbox)
-            publish(offset, outcome, state, group: &group, mailbox: mailbox)
+            // Into the sent log first: its offset will be at least the next one.
+            let logSent = outcome.status == .sent && outcome.msgid != nil && state.sentLog != nil
+            if logSent { state.sentLog!.pending[offset] = state.sentLog!.next }
+            publish(offset, outcome, state, logSent: logSent, group: &group, mailbox: mailbox)
         case .attempted(let offset, .retry(let send, let instant)):
             state.sends[offset] = send
             wait(offset, DispatchMetrics.retriesWaiting, limitOf: nil, &state)
@@ -181,8 +197,11 @@ struct PartitionWorker: Sendable {
             break  // only after cancelAll: the record stays uncommitted and is redelivered
         case .published(let offset, .acknowledged):
             state.originals[offset] = nil
+            state.sentLog?.pending[offset] = nil
             perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
-            publisher.transactions?.offer(state.scheduler.commitProgress, for: partition.topicPartition)
+            publisher.transactions?.offer(progress(state), for: partition.topicPartition)
+        case .sentLogged(let offset, let logOffset):
+            state.sentLog?.written(offset, at: logOffset)
         case .published(_, .fatal(let error)):
             health.fatal(error)
             state.stop = .fatal
@@ -275,9 +294,24 @@ struct PartitionWorker: Sendable {
         }
     }
 
-    private func publish(_ offset: Int64, _ outcome: Outcome, _ state: State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+    /// The outcome (and DLQ copy) out, after the send went into the sent log when `logSent`.
+    private func publish(
+        _ offset: Int64, _ outcome: Outcome, _ state: State, logSent: Bool = false, group: inout DiscardingTaskGroup,
+        mailbox: Mailbox<Report>
+    ) {
         guard let original = state.originals[offset] else { return }
+        let logPartition = logSent ? state.sentLog?.partition : nil
         group.addTask {
+            if let logPartition, let sentLog = publisher.sentLog, let msgid = outcome.msgid {
+                let entry = SentLog.Entry(id: outcome.id, msgid: msgid)
+                guard
+                    let logged = await sentLog.write(
+                        entry, source: partition.topicPartition, offset: offset, to: logPartition, logger: logger)
+                else {
+                    return mailbox.post(.published(offset, sentLog.producer.fatalError.map { .fatal($0) } ?? .cancelled))
+                }
+                mailbox.post(.sentLogged(offset, at: logged))
+            }
             let result = await publisher.publish(outcome, original: original, logger: logger)
             if result == .acknowledged { stats.record(outcome) } else { stats.recordPublishFailure() }
             if result == .acknowledged, logger.logLevel <= .debug {

@@ -14,9 +14,10 @@ struct ConfigurationFile: Decodable, Sendable {
         var dlq: String?
         var progress: String?
         var msgids: String?
+        var sent: String?
         var demand: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, demand }
+        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, sent, demand }
     }
     struct WeChat: Decodable, Sendable {
         var apiBase: String?

@@ -66,6 +66,7 @@ struct ConfigurationLoader {
         settings.deadLetterTopic = topics?.dlq ?? settings.deadLetterTopic
         settings.progressTopic = topics?.progress ?? settings.progressTopic
         settings.msgidsTopic = topics?.msgids ?? settings.msgidsTopic
+        settings.sentTopic = topics?.sent ?? settings.sentTopic
         settings.demandTopic = topics?.demand ?? settings.demandTopic
         settings.groupID = file.kafka?.group ?? settings.groupID
         for (field, value) in [

@@ -21,7 +21,7 @@ final class ChaosRun: Sendable {
 
     static func start(
         _ name: String, events count: Int, openids: Int, simulator: SimulatorConfiguration = SimulatorConfiguration(),
-        mixed: Bool = false
+        mixed: Bool = false, shape: SampleEvents.Shape? = nil
     ) async throws -> ChaosRun {
         var simulator = simulator
         simulator.dailyQuota = Int.max
@@ -30,7 +30,7 @@ final class ChaosRun: Sendable {
         collector.start()
         return ChaosRun(
             name: name, pipeline: pipeline, collector: collector,
-            events: SampleEvents.make(count: count, openids: openids, shape: mixed ? .mixed : .rules))
+            events: SampleEvents.make(count: count, openids: openids, shape: shape ?? (mixed ? .mixed : .rules)))
     }
 
     private init(name: String, pipeline: EmbeddedPipeline, collector: OutcomeCollector, events: [SampleEvents.Event]) {

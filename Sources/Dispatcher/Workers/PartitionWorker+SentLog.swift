@@ -1,0 +1,60 @@
+import Kafka
+
+/// The sent log's side of a partition (`SentLog`): what it says was sent before this worker
+/// started, and the floor each commit carries so the next owner knows where to read it from.
+extension PartitionWorker {
+    struct SentLogState {
+        /// The log partition this partition's sends are written to.
+        var partition: TopicPartition
+        /// Records above the commit point that WeChat accepted before a restart or rebalance.
+        var alreadySent: [Int64: SentLog.Entry]
+        /// At least the offset the next write gets: above every write acknowledged so far.
+        var next: Int64
+        /// Records written (or being written) whose outcome is not published yet → the lowest
+        /// sent-log offset each may have.
+        var pending: [Int64: Int64] = [:]
+
+        /// Where a next owner must start reading, were this the commit point.
+        var floor: Int64 { pending.values.min() ?? next }
+
+        /// The record's send went into the log at `logOffset` (acknowledged: later writes get more).
+        mutating func written(_ offset: Int64, at logOffset: Int64) {
+            pending[offset] = logOffset
+            next = max(next, logOffset + 1)
+        }
+    }
+
+    /// Reads the sent log above `committed` for this partition. Asked again (1 s … 10 s apart)
+    /// while the brokers do not answer: without it a redone record could reach its user twice.
+    /// nil without a sent log, or if the partition ends first.
+    func sentLogStart(committed: CommitPoint?) async -> SentLogState? {
+        guard let sentLog = publisher.sentLog else { return nil }
+        let source = partition.topicPartition
+        var pause = Duration.seconds(1)
+        while !partition.isEnded && !Task.isCancelled {
+            do throws(KafkaError) {
+                let logPartition = try await sentLog.partition(for: source)
+                let floor = committed.flatMap { CommitMetadata.sentLogFloor($0.metadata) }
+                let (entries, next) = try await sentLog.sent(
+                    from: source, in: logPartition, committed: committed?.offset ?? 0, floor: floor)
+                if !entries.isEmpty {
+                    logger.info("\(source): \(entries.count) records were sent before (sent log); their outcomes come from it")
+                }
+                return SentLogState(partition: logPartition, alreadySent: entries, next: next)
+            } catch {
+                logger.warning("\(source): the sent log could not be read (\(error)); sends wait for it")
+            }
+            let retry = ContinuousClock.now + pause
+            while .now < retry && !partition.isEnded && !Task.isCancelled { await partition.wakeup.wait(until: retry) }
+            pause = min(pause * 2, .seconds(10))
+        }
+        return nil
+    }
+
+    /// The progress to commit or offer: the scheduler's, with the sent log's floor.
+    func progress(_ state: State) -> CommitProgress? {
+        guard var progress = state.scheduler.commitProgress else { return nil }
+        progress.sentLogFloor = state.sentLog?.floor
+        return progress
+    }
+}
