@@ -78,6 +78,7 @@ public struct CommitProgress: Sendable, Equatable {
     /// For the progress log: every done offset.
     public var fullPoint: CommitPoint {
         CommitPoint(
-            offset: offset, metadata: CommitMetadata.encode(doneAbove: doneAbove, committed: offset, sentLogFloor: sentLogFloor, limit: .max))
+            offset: offset,
+            metadata: CommitMetadata.encode(doneAbove: doneAbove, committed: offset, sentLogFloor: sentLogFloor, limit: .max))
     }
 }
