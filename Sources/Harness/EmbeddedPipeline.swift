@@ -96,7 +96,9 @@ public final class EmbeddedPipeline: Sendable {
 
     /// Records of the requests topic past the dispatcher group's committed offsets (0 when all committed).
     public func uncommittedRequests() async throws -> Int64 {
-        let observer = try KafkaConsumer(configuration: kafka, groupID: settings.groupID, topics: [])
+        var quiet = Logger(label: "wxpush.observer")
+        quiet.logLevel = .warning
+        let observer = try KafkaConsumer(configuration: kafka, groupID: settings.groupID, topics: [], logger: quiet)
         var behind: Int64 = 0
         for partition in 0..<requestPartitions {
             behind += try await observer.lag(for: TopicPartition(topic: settings.requestsTopic, partition: Int32(partition)))

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import Synchronization
 
 /// Produces request events keyed by openid and remembers when each was produced.
@@ -9,7 +10,9 @@ public final class LoadGenerator: Sendable {
     private let producedAt = Mutex<[String: Double]>([:])
 
     public init(kafka: KafkaConfiguration, topic: String) throws {
-        producer = try KafkaProducer(configuration: kafka)
+        var logger = Logger(label: "wxpush.load")
+        logger.logLevel = .warning
+        producer = try KafkaProducer(configuration: kafka, logger: logger)
         self.topic = topic
     }
 

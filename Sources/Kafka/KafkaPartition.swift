@@ -8,7 +8,9 @@ import Waiting
 /// ends too, with `isLost` set: then cancel at once and commit nothing.
 ///
 /// Two ways to read it, one per handler: `messages`, an `AsyncSequence`; or `take` + `wakeup`, for a
-/// handler that waits on several things at once (records, its own child tasks, timers).
+/// handler that waits on several things at once (records, its own child tasks, timers). The
+/// sequence is handed out once and is then the only reader: two readers would each get some of
+/// the records, so a second `messages`, or `take` beside it, is a programming error and traps.
 public struct KafkaPartition: Sendable {
     let lease: PartitionLease
 
@@ -26,13 +28,21 @@ public struct KafkaPartition: Sendable {
 
     /// Up to `limit` records in offset order, without waiting; none once the partition ended.
     public func take(limit: Int) -> [KafkaMessage] {
+        precondition(!lease.isSequenceClaimed, "\(topicPartition): take beside its messages sequence (one reader per partition)")
+        return takeRecords(limit: limit)
+    }
+
+    fileprivate func takeRecords(limit: Int) -> [KafkaMessage] {
         guard !isEnded, limit > 0 else { return [] }
         return lease.queue.take(limit: limit)
     }
 
     /// The records in offset order, pulled on demand: a handler that does not pull leaves them in
-    /// librdkafka's bounded prefetch queue, which then stops fetching.
-    public var messages: KafkaPartitionMessages { KafkaPartitionMessages(partition: self) }
+    /// librdkafka's bounded prefetch queue, which then stops fetching. Once per partition.
+    public var messages: KafkaPartitionMessages {
+        precondition(lease.claimSequence(), "\(topicPartition): its messages were handed out already (one reader per partition)")
+        return KafkaPartitionMessages(partition: self)
+    }
 }
 
 public struct KafkaPartitionMessages: AsyncSequence, Sendable {
@@ -56,7 +66,7 @@ public struct KafkaPartitionMessages: AsyncSequence, Sendable {
                     defer { index += 1 }
                     return buffer[index]
                 }
-                buffer = partition.take(limit: 256)
+                buffer = partition.takeRecords(limit: 256)
                 index = 0
                 if buffer.isEmpty { await partition.wakeup.wait() }
             }

@@ -8,6 +8,8 @@ final class PartitionLease: Sendable {
     private let ended = Atomic<Bool>(false)
     private let lost = Atomic<Bool>(false)
     private let returned = Atomic<Bool>(false)
+    /// `messages` was handed out: its sequence is the partition's only reader.
+    private let sequenceClaimed = Atomic<Bool>(false)
     /// The consumer's event loop, woken when the handler returns.
     private let owner: Wakeup
     var topicPartition: TopicPartition { queue.topicPartition }
@@ -20,6 +22,10 @@ final class PartitionLease: Sendable {
     var isEnded: Bool { ended.load(ordering: .acquiring) }
     var isLost: Bool { lost.load(ordering: .acquiring) }
     var handlerReturned: Bool { returned.load(ordering: .acquiring) }
+
+    /// Claims the records for one `messages` sequence; false if one was handed out already.
+    func claimSequence() -> Bool { !sequenceClaimed.exchange(true, ordering: .acquiringAndReleasing) }
+    var isSequenceClaimed: Bool { sequenceClaimed.load(ordering: .acquiring) }
 
     /// Ends the partition's records; the handler drains (or, when lost, cancels) and returns.
     func end(lost: Bool) {

@@ -29,7 +29,7 @@ extension WeChatSimulator {
         }
         let appID = query["appid"].map(String.init) ?? ""
         let secret = query["secret"].map(String.init) ?? ""
-        return SimulatorJSON.grant(state.withLock { $0.grantClassicToken(appID: appID, secret: secret, now: .now) })
+        return SimulatorJSON.grant(state.withLock { $0.grantClassicToken(appID: appID, secret: secret, now: time.now) })
     }
 
     private func stableToken(_ request: Request) async -> Response {
@@ -43,25 +43,25 @@ extension WeChatSimulator {
         let grant = state.withLock {
             $0.grantStableToken(
                 appID: parsed.appid ?? "", secret: parsed.secret ?? "",
-                forceRefresh: parsed.force_refresh ?? false, now: .now)
+                forceRefresh: parsed.force_refresh ?? false, now: time.now)
         }
         return SimulatorJSON.grant(grant)
     }
 
     private func centralToken(_ request: Request) -> Response {
         let appID = request.uri.queryParameters["appid"].map(String.init) ?? ""
-        return SimulatorJSON.grant(state.withLock { $0.grantCentralToken(appID: appID, now: .now) })
+        return SimulatorJSON.grant(state.withLock { $0.grantCentralToken(appID: appID, now: time.now) })
     }
 
     /// `quota/get`: the token's app's daily limit, used and remaining (every kind together).
     private func quota(_ request: Request) -> Response {
         let token = request.uri.queryParameters["access_token"].map(String.init)
         return state.withLock { state in
-            switch state.tokenOwner(token, now: .now) {
+            switch state.tokenOwner(token, now: time.now) {
             case .failure(let failure): return SimulatorJSON.failure(failure)
             case .success(let appID):
                 let limit = state.configuration.dailyQuota
-                let used = state.usedToday(appID: appID, now: .now)
+                let used = state.usedToday(appID: appID, now: time.now)
                 return SimulatorJSON.quota(dailyLimit: limit, used: used)
             }
         }
@@ -71,7 +71,7 @@ extension WeChatSimulator {
     private func clearQuota(_ request: Request) -> Response {
         let token = request.uri.queryParameters["access_token"].map(String.init)
         return state.withLock { state in
-            switch state.tokenOwner(token, now: .now) {
+            switch state.tokenOwner(token, now: time.now) {
             case .failure(let failure): return SimulatorJSON.failure(failure)
             case .success(let appID):
                 state.apps[appID, default: AppUsage()].deliveredToday = 0
@@ -85,7 +85,7 @@ extension WeChatSimulator {
         let token = request.uri.queryParameters["access_token"].map(String.init)
         guard let body = await Self.body(of: request) else { return SimulatorJSON.tooLarge }
         let message = SendRequest(body: body)
-        let plan = state.withLock { $0.plan(token: token, now: .now) }
+        let plan = state.withLock { $0.plan(token: token, now: time.now) }
         defer { state.withLock { $0.sendsInProgress -= 1 } }
         if plan.delay > .zero {
             try await Task.sleep(for: plan.delay)
@@ -103,7 +103,7 @@ extension WeChatSimulator {
                 return (failure, nil)
             }
             let before = state.stats.delivered
-            let answer = state.deliver(message, kind: kind, appID: appID, now: .now, date: Date())
+            let answer = state.deliver(message, kind: kind, appID: appID, now: time.now, date: time.date)
             // A fresh template delivery (not one answered from the de-duplication window) gets a
             // TEMPLATESENDJOBFINISH receipt; subscribe messages get none here.
             guard kind == .template, state.stats.delivered > before, case .delivered(let msgid) = answer else { return (answer, nil) }

@@ -15,6 +15,8 @@ public final class WeChatSimulator: Sendable {
     /// must give up instead of holding the shutdown for `hangDuration`.
     let stopping = Atomic<Bool>(false)
     let receiptSender: ReceiptSender
+    /// What the simulator takes for now; tests move it forward instead of sleeping.
+    public let time = SimulatorTime()
 
     public init(
         configuration: SimulatorConfiguration = .init(),
@@ -73,12 +75,12 @@ public final class WeChatSimulator: Sendable {
 
     /// Every token issued so far answers 40001 from now on.
     public func invalidateAllTokens() {
-        state.withLock { $0.revokeAllTokens(now: .now) }
+        state.withLock { $0.revokeAllTokens(now: time.now) }
     }
 
     /// Every token issued so far answers 42001 from now on.
     public func expireAllTokens() {
-        state.withLock { $0.expireAllTokens(now: .now) }
+        state.withLock { $0.expireAllTokens(now: time.now) }
     }
 
     /// Clears the stats; tokens, quotas and the de-duplication window are kept.

@@ -11,7 +11,7 @@ import Yams
 /// The real pieces over real sockets: embedded Kafka over TCP, the simulator over HTTP, the dispatcher.
 @Suite("Dispatcher end to end")
 struct DispatchEndToEndTests {
-    let logger = Logger(label: "wxpush.test")
+    let logger = Logger.test("wxpush.test")
 
     @Test("10,000 events over 6 partitions and 1,000 openids: one outcome each, all sent, in order per openid, all committed")
     func tenThousandEvents() async throws {

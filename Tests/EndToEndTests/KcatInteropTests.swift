@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import Testing
 
 /// A client no one here wrote (Debian's kcat) against a running `wxpush dev-kafka`, both ways.
@@ -22,7 +23,7 @@ struct KcatInteropTests {
         // The binding consumes what kcat produced.
         let configuration = KafkaConfiguration(bootstrapServers: bootstrap, properties: ["session.timeout.ms": "6000"])
         let consumer = try KafkaConsumer(
-            configuration: configuration, groupID: "interop-\(UUID().uuidString.prefix(6))", topics: ["from-kcat"])
+            configuration: configuration, groupID: "interop-\(UUID().uuidString.prefix(6))", topics: ["from-kcat"], logger: quiet)
         let seen = LockedData()
         let count = Counter()
         let running = Task {
@@ -41,7 +42,7 @@ struct KcatInteropTests {
         #expect(Set(seen.string.split(separator: "\n").map(String.init)) == Set(lines))
 
         // kcat consumes what the binding produced.
-        let producer = try KafkaProducer(configuration: configuration)
+        let producer = try KafkaProducer(configuration: configuration, logger: quiet)
         for index in 0..<50 {
             try await producer.send(KafkaRecord(topic: "from-swift", key: "k\(index)", value: "swift-\(index)"))
         }
@@ -62,3 +63,10 @@ final class Counter: @unchecked Sendable {
     func increment() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
+
+/// The cluster goes away at the end of the test: the clients' connection errors then are expected.
+private let quiet: Logger = {
+    var logger = Logger(label: "wxpush.test.kcat")
+    logger.logLevel = .critical
+    return logger
+}()

@@ -10,7 +10,7 @@ import Testing
 /// (SIGTERM, and separately SIGKILL) and started again.
 @Suite("wxpush run: stop and restart mid-run")
 struct RestartTests {
-    let logger = Logger(label: "wxpush.test")
+    let logger = Logger.test("wxpush.test")
 
     @Test("SIGTERM mid-run: exit 0, then a restart finishes; every id has an outcome; nothing is sent twice")
     func gracefulStop() async throws {

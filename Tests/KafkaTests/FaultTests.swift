@@ -5,7 +5,7 @@ import Testing
 struct FaultTests {
     @Test("a non-retriable produce error surfaces as a typed KafkaError")
     func injectedProduceError() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("fault")
         try cluster.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: silent)
@@ -20,7 +20,7 @@ struct FaultTests {
 
     @Test("retriable produce errors are retried inside the producer")
     func retriableProduceErrors() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("retry")
         try cluster.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: silent)
@@ -32,7 +32,7 @@ struct FaultTests {
 
     @Test("a broker down and up during a run of sends loses nothing and duplicates nothing")
     func brokerBounce() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("bounce")
         try cluster.createTopic(topic, partitions: 3)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: silent)
@@ -64,7 +64,7 @@ struct FaultTests {
         #expect(values.value.count == count)
         #expect(Set(values.value).count == count)
         // The log itself holds each record once (the idempotent producer wrote no duplicate).
-        let reader = try KafkaPartitionReader(configuration: testConfiguration(cluster))
+        let reader = try KafkaPartitionReader(configuration: testConfiguration(cluster), logger: quiet)
         var stored: Int64 = 0
         for partition in 0..<3 {
             let marks = try await reader.watermarks(for: TopicPartition(topic: topic, partition: Int32(partition)))

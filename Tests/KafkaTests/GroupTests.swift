@@ -5,7 +5,7 @@ import Testing
 struct GroupTests {
     @Test("two consumers split 6 partitions; when one leaves, the other owns all 6", arguments: ["cooperative-sticky", "range"])
     func splitAndTakeOver(strategy: String) async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("split")
         try cluster.createTopic(topic, partitions: 6)
         let group = unique("g")
@@ -28,7 +28,7 @@ struct GroupTests {
 
     @Test("committed offsets stick: a new consumer resumes exactly there")
     func resumeFromCommit() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("resume")
         try cluster.createTopic(topic, partitions: 1)
         let tp = TopicPartition(topic: topic, partition: 0)
@@ -67,7 +67,7 @@ struct GroupTests {
 
     @Test("stored offsets are the only ones auto-committed")
     func storedOffsetsOnly() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("stored")
         try cluster.createTopic(topic, partitions: 1)
         let tp = TopicPartition(topic: topic, partition: 0)
@@ -97,7 +97,7 @@ struct GroupTests {
         "the revoke hook runs while the partition is still owned, and what it commits sticks",
         arguments: ["cooperative-sticky", "range"])
     func revokeHookCommits(strategy: String) async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("revoke")
         try cluster.createTopic(topic, partitions: 2)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: quiet)
@@ -152,7 +152,7 @@ struct GroupTests {
 
     @Test("on shutdown the revoke hook runs while still owning its partitions; what it commits sticks")
     func shutdownRevokeCommits() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("shutdown")
         try cluster.createTopic(topic, partitions: 2)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: quiet)

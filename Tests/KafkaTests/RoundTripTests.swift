@@ -5,7 +5,7 @@ import Testing
 struct RoundTripTests {
     @Test("10,000 keyed messages come back intact; a key always lands on one partition")
     func tenThousandKeyedMessages() async throws {
-        let cluster = try EmbeddedKafka(brokers: 3)
+        let cluster = try EmbeddedKafka(brokers: 3, logger: quiet)
         let topic = unique("roundtrip")
         try cluster.createTopic(topic, partitions: 6)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: quiet)
@@ -44,7 +44,7 @@ struct RoundTripTests {
 
     @Test("headers survive the round trip")
     func headers() async throws {
-        let cluster = try EmbeddedKafka()
+        let cluster = try EmbeddedKafka(logger: quiet)
         let topic = unique("headers")
         try cluster.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: testConfiguration(cluster), logger: quiet)

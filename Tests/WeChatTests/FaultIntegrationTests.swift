@@ -69,7 +69,7 @@ struct FaultIntegrationTests {
                 name: "demo", appID: SimulatorFixture.appID, secret: SimulatorFixture.secret,
                 apiBase: "http://127.0.0.1:1")
             // AHC retries a refused connection until the request deadline, so keep that short.
-            let client = fixture.client([account], requestTimeout: .milliseconds(300))
+            let client = fixture.client([account], requestTimeout: .milliseconds(300), expectingFailures: true)
             let result = await client.send(templateMessage(), account: "demo")
             #expect(result.errcode == -2)
             #expect(result.action == .retry)

@@ -38,10 +38,10 @@ struct SendIntegrationTests {
     }
 
     @Test func aDuplicateAfterTheWindowReachesTheUserAndIsCounted() async throws {
-        try await SimulatorFixture.with(SimulatorConfiguration(dedupWindow: .milliseconds(50))) { fixture in
+        try await SimulatorFixture.with(SimulatorConfiguration(dedupWindow: .seconds(600))) { fixture in
             let client = fixture.client()
             let first = await client.send(templateMessage(clientMsgID: "evt-1"), account: "demo")
-            try await Task.sleep(for: .milliseconds(100))
+            fixture.simulator.time.advance(by: .seconds(601))
             let late = await client.send(templateMessage(clientMsgID: "evt-1"), account: "demo")
             #expect(late.msgid != first.msgid)
             #expect(fixture.simulator.stats.duplicates == 1)
@@ -98,7 +98,7 @@ struct SendIntegrationTests {
     @Test func aWrongSecretIsAnAccountMisconfiguration() async throws {
         try await SimulatorFixture.with { fixture in
             for mode in [WeChatAccount.TokenMode.stable, .classic] {
-                let client = fixture.client([fixture.account(secret: "wrong", tokenMode: mode)])
+                let client = fixture.client([fixture.account(secret: "wrong", tokenMode: mode)], expectingFailures: true)
                 let result = await client.send(templateMessage(), account: "demo")
                 #expect(result.errcode == 40125)
                 #expect(result.action == .accountMisconfigured)

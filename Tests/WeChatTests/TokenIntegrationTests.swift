@@ -45,7 +45,7 @@ struct TokenIntegrationTests {
             #expect(withinOverlap.errcode == 0)
             #expect(withinOverlap.tokenRefreshed == false)
 
-            try await Task.sleep(for: .milliseconds(1100))
+            fixture.simulator.time.advance(by: .milliseconds(1100))
             let afterOverlap = await first.send(templateMessage(clientMsgID: "c-4"), account: "demo")
             #expect(afterOverlap.errcode == 0)
             #expect(afterOverlap.tokenRefreshed)

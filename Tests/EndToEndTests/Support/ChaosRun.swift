@@ -17,7 +17,7 @@ final class ChaosRun: Sendable {
     let events: [SampleEvents.Event]
     let started = ContinuousClock.now
     private let peakResident = Mutex(0.0)
-    private let logger = Logger(label: "wxpush.chaos")
+    private let logger = Logger.test("wxpush.chaos")
 
     static func start(
         _ name: String, events count: Int, openids: Int, simulator: SimulatorConfiguration = SimulatorConfiguration(),
@@ -25,7 +25,7 @@ final class ChaosRun: Sendable {
     ) async throws -> ChaosRun {
         var simulator = simulator
         simulator.dailyQuota = Int.max
-        let pipeline = try await EmbeddedPipeline.start(simulator: simulator, logger: Logger(label: "wxpush.chaos"))
+        let pipeline = try await EmbeddedPipeline.start(simulator: simulator, logger: Logger.test("wxpush.chaos"))
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
         return ChaosRun(
@@ -149,7 +149,7 @@ final class ChaosRun: Sendable {
 
 extension ChaosRun {
     func committedTransactions() async throws -> Set<String> {
-        let reader = try KafkaPartitionReader(configuration: pipeline.kafka)
+        let reader = try KafkaPartitionReader(configuration: pipeline.kafka, logger: logger)
         return try await ProgressLog(topic: pipeline.settings.progressTopic, group: pipeline.settings.groupID)
             .committedTransactions(reader: reader)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import Kafka
+import Logging
 import Simulator
 
 /// Records that are not request events, or barely are: what a fuzzer would throw at the decoder.
@@ -54,7 +55,7 @@ enum PoisonRecords {
     }
 
     static func produce(_ records: [Record], to pipeline: EmbeddedPipeline) async throws {
-        let producer = try KafkaProducer(configuration: pipeline.kafka)
+        let producer = try KafkaProducer(configuration: pipeline.kafka, logger: .test("wxpush.poison"))
         for record in records {
             try await producer.send(KafkaRecord(topic: pipeline.settings.requestsTopic, key: record.key, value: record.value))
         }

@@ -41,9 +41,10 @@ struct SimulatorFixture: Sendable {
         WeChatAccount(name: name, appID: Self.appID, secret: secret, apiBase: baseURL, tokenMode: tokenMode)
     }
 
-    func client(_ accounts: [WeChatAccount]? = nil, requestTimeout: Duration = .seconds(5)) -> WeChatClient {
+    /// `expectingFailures`: the test provokes token or transport failures; their warnings stay out of the log.
+    func client(_ accounts: [WeChatAccount]? = nil, requestTimeout: Duration = .seconds(5), expectingFailures: Bool = false) -> WeChatClient {
         var logger = Logger(label: "wechat-client-tests")
-        logger.logLevel = .warning
+        logger.logLevel = expectingFailures ? .critical : .warning
         return WeChatClient(
             httpClient: httpClient, accounts: accounts ?? [account()], requestTimeout: requestTimeout, logger: logger)
     }
