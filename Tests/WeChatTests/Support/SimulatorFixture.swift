@@ -42,7 +42,8 @@ struct SimulatorFixture: Sendable {
     }
 
     /// `expectingFailures`: the test provokes token or transport failures; their warnings stay out of the log.
-    func client(_ accounts: [WeChatAccount]? = nil, requestTimeout: Duration = .seconds(5), expectingFailures: Bool = false) -> WeChatClient {
+    func client(_ accounts: [WeChatAccount]? = nil, requestTimeout: Duration = .seconds(5), expectingFailures: Bool = false) -> WeChatClient
+    {
         var logger = Logger(label: "wechat-client-tests")
         logger.logLevel = expectingFailures ? .critical : .warning
         return WeChatClient(
