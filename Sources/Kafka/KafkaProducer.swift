@@ -100,6 +100,11 @@ public final class KafkaProducer: Sendable {
     /// application must stop and restart.
     public var fatalError: KafkaError? { client.fatalError }
 
+    /// Fails the producer fatally, as a broken idempotence would: for tests of what follows.
+    public func triggerFatalErrorForTesting(_ reason: String = "injected by a test") {
+        client.triggerFatalErrorForTesting(reason)
+    }
+
     /// Records still waiting for a delivery report.
     public var outstanding: Int { client.outstanding }
 }

@@ -88,6 +88,52 @@ struct DispatchEndToEndTests {
     }
 }
 
+extension DispatchEndToEndTests {
+    @Test(
+        "a fatal producer error mid-run stops consumption and ends the service with producerFailed; a new dispatcher finishes, nothing lost",
+        arguments: [true, false])
+    func fatalProducerError(exactlyOnce: Bool) async throws {
+        let pipeline = try await EmbeddedPipeline.start(simulator: SimulatorConfiguration(latency: .milliseconds(5)), logger: logger)
+        let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
+        collector.start()
+        let events = SampleEvents.make(count: 2_000, openids: 200, shape: .rules)
+        try await LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic).produce(events)
+        // The fatal error is logged at critical, on purpose here.
+        let quiet = Logger(label: "wxpush.test.fatal") { _ in SwiftLogNoOpLogHandler() }
+        let first = try pipeline.dispatcher(rules: try testRules(), inFlight: 8, exactlyOnce: exactlyOnce, logger: quiet)
+        let service = Task { try await first.service.run() }
+        try await collector.waitFor(ids: 300, timeout: .seconds(60))
+        first.producer.triggerFatalErrorForTesting()
+        let ended = Task {
+            do {
+                try await service.value
+                return "returned"
+            } catch DispatcherError.producerFailed {
+                return "producerFailed"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(30))
+            service.cancel()
+        }
+        #expect(await ended.value == "producerFailed")
+        deadline.cancel()
+        await first.shutdown()
+        // A restart gets a new producer and finishes the backlog.
+        let second = try pipeline.dispatcher(rules: try testRules(), inFlight: 8, exactlyOnce: exactlyOnce, logger: logger)
+        let running = Task { try await second.service.run() }
+        try await collector.waitFor(ids: events.count, timeout: .seconds(90))
+        second.consumer.triggerGracefulShutdown()
+        try await running.value
+        await second.shutdown()
+        await collector.stop()
+        await pipeline.stop()
+        #expect(events.allSatisfy { collector.all[$0.id]?.first?.outcome.status == "sent" })
+    }
+}
+
 /// Rules for the plain `order.shipped` events of `SampleEvents`.
 func testRules() throws -> RuleBook {
     try RuleBook(

@@ -54,6 +54,12 @@ extension RDKafkaClient {
         return KafkaError(code: .init(rawValue: err.rawValue), message: String(nulTerminated: errstr), isFatal: true)
     }
 
+    /// Makes the producer fail fatally as a broken idempotence would (librdkafka's own test hook):
+    /// the only way to drive that path against a broker that behaves.
+    func triggerFatalErrorForTesting(_ reason: String) {
+        _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+    }
+
     /// Messages still waiting for a delivery report.
     var outstanding: Int { Int(rd_kafka_outq_len(handle)) }
 
