@@ -7,6 +7,7 @@ enum DispatchMetrics {
     static let inFlight = Meter(label: "wxpush_sends_in_flight")
     static let retriesWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "retry")])
     static let limitWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "limit")])
+    static let throttleWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "throttle")])
     static let deadLettered = Counter(label: "wxpush_dlq_writes_total")
     static let publishRetries = Counter(label: "wxpush_outcome_publish_retries_total")
     static let commitsOK = Counter(label: "wxpush_commits_total", dimensions: [("result", "ok")])

@@ -47,14 +47,26 @@ public enum SampleEvents {
         }
     }
 
-    /// The status the events of `shape` should end in for event `index`.
-    public static func expected(index: Int, shape: Shape) -> Expected {
+    /// Coupons per recipient the shipped rules let through (`coupon.issued`'s throttle, 3/1d).
+    public static let couponsPerRecipient = 3
+
+    /// The status the events of `shape` (made for `openids` recipients) should end in for event
+    /// `index`, with the shipped rules.
+    public static func expected(index: Int, shape: Shape, openids: Int) -> Expected {
         guard case .mixed = shape else { return .sent }
         switch kind(index) {
         case .invalid, .unfollowed: return .rejected
         case .expired: return .expired
+        case .coupon: return throttledCoupon(index, openids: openids) ? .rejected : .sent
         default: return .sent
         }
+    }
+
+    /// Whether the recipient of coupon `index` got `couponsPerRecipient` coupons before it.
+    public static func throttledCoupon(_ index: Int, openids: Int) -> Bool {
+        let step = max(openids, 1)
+        let earlier = stride(from: index - step, through: 0, by: -step).filter { kind($0) == .coupon }.count
+        return kind(index) == .coupon && earlier >= couponsPerRecipient
     }
 
     private enum Kind { case order, appointment, coupon, raw, invalid, expired, unfollowed }

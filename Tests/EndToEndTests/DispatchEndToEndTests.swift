@@ -37,7 +37,7 @@ struct DispatchEndToEndTests {
         let result = try await run.execute(logger: logger)
         #expect(result.outcomes.count == count)
         for index in 0..<count {
-            let expected = SampleEvents.expected(index: index, shape: .mixed).rawValue
+            let expected = SampleEvents.expected(index: index, shape: .mixed, openids: 100).rawValue
             let id = run.events[index].id
             // A value that is not JSON has no readable id: its outcome is keyed topic/partition/offset.
             if let outcome = result.outcomes[id]?.first?.outcome {
@@ -46,12 +46,14 @@ struct DispatchEndToEndTests {
         }
         let invalid = (0..<count).filter { $0 % 50 == 7 }.count
         let unfollowed = (0..<count).filter { $0 % 200 == 17 && $0 % 50 != 7 }.count
-        #expect(result.count("rejected") == invalid + unfollowed)
+        let throttled = (0..<count).filter { SampleEvents.throttledCoupon($0, openids: 100) }.count
+        #expect(throttled > 0)
+        #expect(result.count("rejected") == invalid + unfollowed + throttled)
         #expect(result.dispatch.deadLettered == invalid)
         let reasons = result.outcomes.values.compactMap { $0.first?.outcome.reason }
         for prefix in [
             "invalid_event: not JSON", "invalid_event: missing field to", "unknown_type", "missing_variable: order.carrier",
-            "field_invalid: thing3",
+            "field_invalid: thing3", "recipient_throttled: 3 per 1d for coupon.issued",
         ] {
             #expect(reasons.contains { $0.hasPrefix(prefix) }, "no outcome with reason \(prefix)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 
@@ -11,6 +12,8 @@ import Logging
 /// `p % partitions` (one writer per partition at a time, so offsets follow send order). Each
 /// commit carries the lowest sent-log offset its uncommitted records may have (`CommitProgress
 /// .sentLogFloor`): the next owner reads the log from there, a few records, not the whole topic.
+/// The records also name the recipient and the event type, so a new owner rebuilds the rules'
+/// per-recipient throttles from the sends of their longest window.
 public struct SentLog: Sendable {
     public let topic: String
     /// Never transactional: an aborted transaction must not take the record with it.
@@ -27,10 +30,31 @@ public struct SentLog: Sendable {
         self.backoff = backoff
     }
 
-    /// A request already sent: the msgid WeChat gave it.
+    /// A request sent: the msgid WeChat gave it, to whom, of which type, and when (the record's time).
     public struct Entry: Sendable, Equatable {
         public var id: String
         public var msgid: Int64
+        public var to: String?
+        public var type: String?
+        public var at: Date?
+
+        public init(id: String, msgid: Int64, to: String? = nil, type: String? = nil, at: Date? = nil) {
+            self.id = id
+            self.msgid = msgid
+            self.to = to
+            self.type = type
+            self.at = at
+        }
+    }
+
+    /// What a new owner learns from the log.
+    struct Reading: Sendable {
+        /// Records at or above the commit point that were sent: request offset → entry.
+        var alreadySent: [Int64: Entry] = [:]
+        /// Every send read, for the throttles.
+        var recent: [Entry] = []
+        /// At least the offset the next write gets.
+        var next: Int64 = 0
     }
 
     /// The sent-log partition of a request partition (asks the brokers for the topic's partitions).
@@ -39,11 +63,11 @@ public struct SentLog: Sendable {
         return TopicPartition(topic: topic, partition: request.partition % Int32(max(1, count)))
     }
 
-    /// Value: `<topic>/<partition>/<offset> <msgid>`; key: the request id.
+    /// Value: `<topic>/<partition>/<offset> <msgid>\t<type>\t<to>`; key: the request id.
     static func record(_ entry: Entry, source: TopicPartition, offset: Int64, in partition: TopicPartition) -> KafkaRecord {
         KafkaRecord(
             topic: partition.topic, partition: partition.partition, key: Array(entry.id.utf8),
-            value: Array("\(source.topic)/\(source.partition)/\(offset) \(entry.msgid)".utf8))
+            value: Array("\(source.topic)/\(source.partition)/\(offset) \(entry.msgid)\t\(entry.type ?? "")\t\(entry.to ?? "")".utf8))
     }
 
     /// The request offset (of `source`) and entry a record stands for; nil for another partition's.
@@ -51,9 +75,16 @@ public struct SentLog: Sendable {
         let text = String(decoding: message.value, as: UTF8.self)
         let prefix = "\(source.topic)/\(source.partition)/"
         guard text.hasPrefix(prefix), let key = message.key else { return nil }
-        let fields = text.dropFirst(prefix.count).split(separator: " ", maxSplits: 1)
+        let columns = text.dropFirst(prefix.count).split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+        let fields = columns[0].split(separator: " ", maxSplits: 1)
         guard fields.count == 2, let offset = Int64(fields[0]), let msgid = Int64(fields[1]) else { return nil }
-        return (offset, Entry(id: String(decoding: key, as: UTF8.self), msgid: msgid))
+        var entry = Entry(id: String(decoding: key, as: UTF8.self), msgid: msgid)
+        if columns.count == 3 {
+            entry.type = columns[1].isEmpty ? nil : String(columns[1])
+            entry.to = columns[2].isEmpty ? nil : String(columns[2])
+        }
+        entry.at = message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        return (offset, entry)
     }
 
     /// Records `entry` as sent for `source`'s record at `offset`; returns its sent-log offset once
@@ -80,19 +111,38 @@ public struct SentLog: Sendable {
         return nil
     }
 
-    /// What `partition` of the log says was sent from `source` at or above `committed`: read from
-    /// `floor` (or the last `tail` records without one) to the end. Also the offset the next write
-    /// will get at least.
-    func sent(
-        from source: TopicPartition, in partition: TopicPartition, committed: Int64, floor: Int64?
-    ) async throws(KafkaError) -> (entries: [Int64: Entry], next: Int64) {
+    /// What `partition` of the log says was sent from `source`: read from `floor` (or the last
+    /// `tail` records without one), and from `since` when that is earlier (at most `recentLimit`
+    /// records back), to the end.
+    func read(
+        from source: TopicPartition, in partition: TopicPartition, committed: Int64, floor: Int64?, since: Date?
+    ) async throws(KafkaError) -> Reading {
         let marks = try await reader.watermarks(for: partition)
-        let start = max(marks.low, floor ?? (marks.high - Self.tail))
-        var entries: [Int64: Entry] = [:]
-        guard start < marks.high else { return (entries, marks.high) }
-        for message in try await reader.read(partition, from: start, timeout: .seconds(30)) {
-            if let (offset, entry) = Self.decode(message, source: source), offset >= committed { entries[offset] = entry }
+        var start = max(marks.low, floor ?? (marks.high - Self.tail))
+        if let since, let recent = try await firstOffset(in: partition, atOrAfter: since, marks: marks) {
+            start = min(start, max(marks.low, recent, marks.high - Self.recentLimit))
         }
-        return (entries, marks.high)
+        var reading = Reading(next: marks.high)
+        guard start < marks.high else { return reading }
+        for message in try await reader.read(partition, from: start, timeout: .seconds(60)) {
+            guard let (offset, entry) = Self.decode(message, source: source) else { continue }
+            if offset >= committed { reading.alreadySent[offset] = entry }
+            if since != nil { reading.recent.append(entry) }
+        }
+        return reading
     }
+
+    /// The first offset of a record written at or after `date` (nil: none is that recent). The
+    /// embedded cluster answers no time lookup (librdkafka's mock): when it says none but the last
+    /// record is recent, the answer is taken as unknown and the read starts `recentLimit` back.
+    private func firstOffset(in partition: TopicPartition, atOrAfter date: Date, marks: Watermarks) async throws(KafkaError) -> Int64? {
+        if let offset = try await reader.offsets([partition], atOrAfter: date)[partition] ?? nil { return offset }
+        guard marks.high > marks.low, let last = try await reader.read(partition, from: marks.high - 1).last,
+            let milliseconds = last.timestampMilliseconds, Double(milliseconds) / 1000 >= date.timeIntervalSince1970
+        else { return nil }
+        return marks.low
+    }
+
+    /// The most records read back for the throttles' windows.
+    static let recentLimit: Int64 = 500_000
 }

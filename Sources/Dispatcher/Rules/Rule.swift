@@ -12,11 +12,15 @@ public struct Rule: Sendable, Equatable, Decodable {
     public var data: [String: FieldTemplate]
     /// What to do with a subscribe field over WeChat's limit, unless the field says otherwise.
     public var overflow: OverflowPolicy?
+    /// At most so many messages of this rule per recipient and span.
+    public var throttle: ThrottleRule?
 
     public init(
         kind: MessageKind, templateID: String, url: String? = nil, miniprogram: MiniProgramTemplate? = nil, page: String? = nil,
-        miniprogramState: String? = nil, lang: String? = nil, data: [String: FieldTemplate], overflow: OverflowPolicy? = nil
+        miniprogramState: String? = nil, lang: String? = nil, data: [String: FieldTemplate], overflow: OverflowPolicy? = nil,
+        throttle: ThrottleRule? = nil
     ) {
+        self.throttle = throttle
         self.kind = kind
         self.templateID = templateID
         self.url = url
@@ -29,7 +33,7 @@ public struct Rule: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, url, miniprogram, page, lang, data, overflow
+        case kind, url, miniprogram, page, lang, data, overflow, throttle
         case templateID = "template_id"
         case miniprogramState = "miniprogram_state"
     }

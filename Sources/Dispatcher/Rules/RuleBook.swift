@@ -1,3 +1,4 @@
+import Foundation
 import WeChat
 
 /// Every rule, compiled once at start: renders an event into the WeChat message it asks for.
@@ -20,6 +21,13 @@ public struct RuleBook: Sendable {
     }
 
     public var types: [String] { rules.keys.sorted() }
+
+    /// The per-recipient throttle of the rule for `type`, if it has one.
+    public func throttle(for type: String?) -> ThrottleRule? { type.flatMap { rules[$0]?.rule.throttle } }
+
+    /// The longest throttle window of any rule (0 without throttles): how far back the sent log
+    /// is read to rebuild the counts after a rebalance.
+    public var longestThrottleWindow: TimeInterval { rules.values.compactMap { $0.rule.throttle?.window }.max() ?? 0 }
 
     /// The message for an event, or why it can never be sent.
     public func message(for event: RequestEvent) -> Result<OutgoingMessage, Rejection> {

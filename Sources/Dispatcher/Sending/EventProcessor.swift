@@ -101,6 +101,11 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         return outcome.finished(.sent, reason: "already_sent: accepted by WeChat before a restart or rebalance (sent log)", at: now())
     }
 
+    /// The outcome of a request over its rule's per-recipient throttle (`on_excess: reject`).
+    public func throttled(_ pending: PendingSend, reason: String) -> Outcome {
+        pending.outcome.finished(.rejected, reason: reason, at: now())
+    }
+
     /// The W3C `traceparent` header of the record, else its `x-request-id` (bounded in size).
     static func trace(of record: KafkaMessage) -> TraceHeader? {
         for name in ["traceparent", "x-request-id"] {

@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 
 /// The sent log's side of a partition (`SentLog`): what it says was sent before this worker
@@ -24,10 +25,11 @@ extension PartitionWorker {
         }
     }
 
-    /// Reads the sent log above `committed` for this partition. Asked again (1 s … 10 s apart)
-    /// while the brokers do not answer: without it a redone record could reach its user twice.
-    /// nil without a sent log, or if the partition ends first.
-    func sentLogStart(committed: CommitPoint?) async -> SentLogState? {
+    /// Reads the sent log for this partition: the records above `committed` that were sent, and
+    /// the sends within the rules' longest throttle window (counted into `throttle`). Asked again
+    /// (1 s … 10 s apart) while the brokers do not answer: without it a redone record could reach
+    /// its user twice. nil without a sent log, or if the partition ends first.
+    func sentLogStart(committed: CommitPoint?, throttle: inout RecipientThrottle) async -> SentLogState? {
         guard let sentLog = publisher.sentLog else { return nil }
         let source = partition.topicPartition
         var pause = Duration.seconds(1)
@@ -35,12 +37,18 @@ extension PartitionWorker {
             do throws(KafkaError) {
                 let logPartition = try await sentLog.partition(for: source)
                 let floor = committed.flatMap { CommitMetadata.sentLogFloor($0.metadata) }
-                let (entries, next) = try await sentLog.sent(
-                    from: source, in: logPartition, committed: committed?.offset ?? 0, floor: floor)
-                if !entries.isEmpty {
-                    logger.info("\(source): \(entries.count) records were sent before (sent log); their outcomes come from it")
+                let window = processor.rules.longestThrottleWindow
+                let reading = try await sentLog.read(
+                    from: source, in: logPartition, committed: committed?.offset ?? 0, floor: floor,
+                    since: window > 0 ? Date().addingTimeInterval(-window) : nil)
+                if !reading.alreadySent.isEmpty {
+                    logger.info("\(source): \(reading.alreadySent.count) records were sent before (sent log); their outcomes come from it")
                 }
-                return SentLogState(partition: logPartition, alreadySent: entries, next: next)
+                for entry in reading.recent {
+                    guard let rule = processor.rules.throttle(for: entry.type), let to = entry.to, let at = entry.at else { continue }
+                    throttle.record(type: entry.type ?? "", to: to, rule: rule, at: at)
+                }
+                return SentLogState(partition: logPartition, alreadySent: reading.alreadySent, next: reading.next)
             } catch {
                 logger.warning("\(source): the sent log could not be read (\(error)); sends wait for it")
             }

@@ -51,6 +51,8 @@ struct PartitionWorker: Sendable {
         var limitChanges: [String: Int] = [:]
         var quotaResets: [String: Int] = [:]
         var sentLog: SentLogState?
+        /// The rules' per-recipient throttles over this partition's recipients.
+        var throttle = RecipientThrottle()
         var stop: Stop?
     }
 
@@ -70,7 +72,7 @@ struct PartitionWorker: Sendable {
         let start = await startingPoint()
         var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
         if publisher.sentLog != nil {
-            guard let sentLog = await sentLogStart(committed: start.committed) else { return }
+            guard let sentLog = await sentLogStart(committed: start.committed, throttle: &state.throttle) else { return }
             state.sentLog = sentLog
         }
         state.limitChanges = limits?.limitChanges ?? [:]
@@ -184,6 +186,10 @@ struct PartitionWorker: Sendable {
         switch report {
         case .attempted(let offset, .finished(let outcome)):
             state.sends[offset] = nil
+            // Counted before the recipient's next record gets its turn (in `attemptEnded`).
+            if outcome.status == .sent, outcome.attempts > 0, let rule = processor.rules.throttle(for: outcome.type), let to = outcome.to {
+                state.throttle.record(type: outcome.type ?? "", to: to, rule: rule, at: outcome.completedAt)
+            }
             perform(state.scheduler.attemptEnded(offset), &state, group: &group, mailbox: mailbox)
             // Into the sent log first: its offset will be at least the next one.
             let logSent = outcome.status == .sent && outcome.msgid != nil && state.sentLog != nil
@@ -221,6 +227,21 @@ struct PartitionWorker: Sendable {
             case .send(let offset):
                 guard let send = state.sends[offset] else { continue }
                 endWait(offset, &state)
+                // Over its rule's per-recipient throttle: rejected, or waits slot-free like a backoff.
+                switch throttleDecision(send, &state) {
+                case .go:
+                    break
+                case .reject(let reason):
+                    state.sends[offset] = nil
+                    actions += state.scheduler.attemptEnded(offset)
+                    publish(offset, processor.throttled(send, reason: reason), state, group: &group, mailbox: mailbox)
+                    continue
+                case .delay(let until):
+                    wait(offset, DispatchMetrics.throttleWaiting, limitOf: nil, &state)
+                    let wait = EventProcessor<ContinuousClock>.wait(until: until, expiresAt: send.event.expiresAt, from: Date())
+                    actions += state.scheduler.attemptEnded(offset, retryAt: .now.advanced(by: wait))
+                    continue
+                }
                 // A record over its account's rate or quota waits for it like a backoff: slot-free.
                 if let until = limitWait(offset, send, &state) {
                     wait(offset, DispatchMetrics.limitWaiting, limitOf: send.event.app, &state)
@@ -275,6 +296,12 @@ struct PartitionWorker: Sendable {
         if let account { limits?.parked(account, -1) }
     }
 
+    /// What the rule's per-recipient throttle says of sending this record now.
+    private func throttleDecision(_ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State) -> RecipientThrottle.Decision {
+        guard let rule = processor.rules.throttle(for: send.event.type) else { return .go }
+        return state.throttle.check(type: send.event.type ?? "", to: send.event.to, rule: rule, now: Date())
+    }
+
     /// When the record may send, if its account's limits say not now (nil: now).
     private func limitWait(
         _ offset: Int64, _ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State
@@ -303,7 +330,7 @@ struct PartitionWorker: Sendable {
         let logPartition = logSent ? state.sentLog?.partition : nil
         group.addTask {
             if let logPartition, let sentLog = publisher.sentLog, let msgid = outcome.msgid {
-                let entry = SentLog.Entry(id: outcome.id, msgid: msgid)
+                let entry = SentLog.Entry(id: outcome.id, msgid: msgid, to: outcome.to, type: outcome.type)
                 guard
                     let logged = await sentLog.write(
                         entry, source: partition.topicPartition, offset: offset, to: logPartition, logger: logger)

@@ -70,7 +70,7 @@ struct DemoSummary {
             summary
               requests        \(total), every one with an outcome: \(result.outcomes.count == total ? "yes" : "NO (\(result.outcomes.count))")
               sent            \(result.count("sent"))
-              rejected        \(result.count("rejected"))  (invalid events, unknown types, bad fields, unfollowed users; DLQ copies: \(result.dispatch.deadLettered))
+              rejected        \(result.count("rejected"))  (invalid events, unknown types, bad fields, unfollowed users; DLQ copies: \(result.dispatch.deadLettered)); \(result.outcomes.values.filter { $0.first?.outcome.reason?.hasPrefix("recipient_throttled") == true }.count) over coupon.issued's throttle (3 a day per user)
               expired         \(result.count("expired"))
               failed          \(result.count("failed"))
               throughput      \(String(format: "%.0f", result.eventsPerSecond)) events/s (\(String(format: "%.2f", result.elapsed)) s)

@@ -44,8 +44,8 @@ final class ChaosRun: Sendable {
         try await LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic).produce(events ?? self.events)
     }
 
-    func configuration(_ options: RunOptions) throws -> String {
-        try pipeline.writeRunConfiguration(rulesYAML: orderShippedRules, options).path
+    func configuration(_ options: RunOptions, rules: String = orderShippedRules) throws -> String {
+        try pipeline.writeRunConfiguration(rulesYAML: rules, options).path
     }
 
     /// A `wxpush run` child. Its warnings go to a file of its own (named in a failing test's
