@@ -54,7 +54,7 @@ public struct DispatcherAssembly: Sendable {
             var consumerConfiguration = kafka
             consumerConfiguration.properties["enable.auto.commit"] = "false"
             consumer = try KafkaConsumer(
-                configuration: consumerConfiguration, groupID: settings.groupID, topics: [settings.requestsTopic], logger: logger)
+                configuration: consumerConfiguration, groupID: settings.groupID, topics: settings.allRequestTopics, logger: logger)
         } catch {
             try? httpClient.syncShutdown()
             throw error
@@ -63,7 +63,8 @@ public struct DispatcherAssembly: Sendable {
         self.wechat = wechat
         self.producer = producer
         self.consumer = consumer
-        let sendLimits = SendLimits(limits: limits, breakers: accounts.map(\.name), logger: logger)
+        let sendLimits = SendLimits(
+            limits: limits, breakers: accounts.map(\.name), minimumShare: settings.priorityMinimumShare, logger: logger)
         self.limits = sendLimits
         service = DispatcherService(
             consumer: consumer,

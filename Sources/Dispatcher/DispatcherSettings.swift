@@ -17,6 +17,11 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// Each instance's demand per limited account (compacted), for re-dividing account limits by
     /// demand (`DemandExchange`). Empty (the default): shares follow partitions only.
     public var demandTopic: String = ""
+    /// Request topics with a priority each (`requestsTopic` included; unlisted topics have 0):
+    /// when an account's rate binds, the highest priority with records waiting gets the budget
+    /// first and the others keep `priorityMinimumShare` of it together.
+    public var priorities: [String: Int] = [:]
+    public var priorityMinimumShare = 0.1
     public var groupID: String
     /// Records of one partition sending at once (different recipients); 1 is one-at-a-time.
     public var inFlightPerPartition: Int
@@ -61,6 +66,11 @@ public struct DispatcherSettings: Sendable, Equatable {
         self.exactlyOnce = exactlyOnce
         self.instanceID = instanceID
     }
+
+    /// Every request topic the group consumes: `requestsTopic` and the prioritised ones.
+    public var allRequestTopics: [String] { Array(Set([requestsTopic]).union(priorities.keys)).sorted() }
+
+    public func priority(of topic: String) -> Int { priorities[topic] ?? 0 }
 
     /// The outcome producer's `transactional.id`.
     public var transactionalID: String { "wxpush-\(groupID)-\(instanceID)" }

@@ -82,13 +82,16 @@ extension EmbeddedPipeline {
             options.callbackToken.map { token in
                 ", callback: { token: \(token)\(options.callbackAESKey.map { ", encoding_aes_key: \($0)" } ?? "") }"
             } ?? ""
+        let requests =
+            options.priorityTopic.map { "[{ topic: \($0), priority: 1 }, { topic: \(settings.requestsTopic), priority: 0 }]" }
+            ?? settings.requestsTopic
         let config = """
             http: { host: 127.0.0.1, port: \(options.httpPort)\(options.intakeToken.map { ", intake_token: \($0)" } ?? "")\(options.adminToken.map { ", admin_token: \($0)" } ?? "") }
             kafka:
               brokers: \(cluster.bootstrapServers)
               group: \(settings.groupID)
               topics:
-                { requests: \(settings.requestsTopic), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
+                { requests: \(requests), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
                   progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
                   demand: \(options.demandExchange ? settings.demandTopic : "\"\"") }
               properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
@@ -103,6 +106,7 @@ extension EmbeddedPipeline {
               commit_interval: \(options.commitInterval)
               exactly_once: \(options.exactlyOnce)
               instance_id: \(options.instanceID ?? "run-" + settings.groupID)
+              priority_min_share: \(options.priorityMinShare)
               retry: { max_attempts: \(options.maxAttempts), deadline: \(options.retryDeadline), max_backoff: \(options.maxBackoff) }
             rules: rules.yaml
             """
@@ -143,6 +147,9 @@ public struct RunOptions: Sendable {
     public var demandExchange = false
     /// Sends recorded in the sent log before their outcomes (`kafka.topics.sent`); false: not kept.
     public var sentLog = true
+    /// A second requests topic, of priority 1 (the pipeline's own has 0); nil: one topic.
+    public var priorityTopic: String?
+    public var priorityMinShare = 0.1
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

@@ -129,3 +129,57 @@ struct AccountLimiterCalibrationTests {
         #expect(unconfigured.dailyBudget ?? 0 > 1_000_000_000)
     }
 }
+
+@Suite("AccountLimiter: priorities split a bound rate")
+struct AccountLimiterPriorityTests {
+    let clock = ManualClock()
+    let noon = Date(timeIntervalSince1970: 1_796_126_400)
+
+    /// The wait of one more send of `priority` with `parked` priorities waiting.
+    func wait(_ limiter: inout AccountLimiter<ManualClock>, priority: Int, parked: Set<Int>) -> (Duration, Bool) {
+        let (decision, changed) = limiter.reserve(now: clock.now, date: noon, priority: priority, parked: parked)
+        guard case .wait(let until, _) = decision else { return (.zero, changed) }
+        return (clock.now.duration(to: until), changed)
+    }
+
+    @Test("alone, a priority has the whole rate; with a higher one waiting it keeps the minimum share, the higher one the rest")
+    func split() {
+        var limiter = AccountLimiter<ManualClock>(limits: AccountLimits(rate: 100, burst: 1), minimumShare: 0.1)
+        // Low alone: spaced at the whole rate.
+        _ = wait(&limiter, priority: 0, parked: [])
+        #expect(wait(&limiter, priority: 0, parked: [0]).0 == .milliseconds(10))
+        #expect(limiter.fractions[0] == 1)
+        // High arrives while low waits: the split moves (low's reservations must ask again).
+        let (_, changed) = wait(&limiter, priority: 1, parked: [0])
+        #expect(changed)
+        #expect(limiter.fractions == [0: 0.1, 1: 0.9])
+        var high: Duration = .zero
+        var low: Duration = .zero
+        for _ in 0..<9 { high = wait(&limiter, priority: 1, parked: [0, 1]).0 }
+        for _ in 0..<2 { low = wait(&limiter, priority: 0, parked: [0, 1]).0 }
+        // 90/s for high (its 10th send ≈ 100 ms out), 10/s for low (its 2nd ≈ 100–200 ms out).
+        #expect(high > .milliseconds(95) && high < .milliseconds(115), "\(high)")
+        #expect(low >= .milliseconds(100) && low <= .milliseconds(200), "\(low)")
+    }
+
+    @Test("a priority without demand for a second gives its part back")
+    func demandEnds() {
+        var limiter = AccountLimiter<ManualClock>(limits: AccountLimits(rate: 100, burst: 1), minimumShare: 0.2)
+        _ = wait(&limiter, priority: 1, parked: [])
+        _ = wait(&limiter, priority: 0, parked: [1])
+        #expect(limiter.fractions == [0: 0.2, 1: 0.8])
+        clock.advance(by: .seconds(2))
+        let (_, changed) = wait(&limiter, priority: 0, parked: [])
+        #expect(changed)
+        #expect(limiter.fractions[0] == 1)
+    }
+
+    @Test("one priority only (no priorities configured): never a split change")
+    func single() {
+        var limiter = AccountLimiter<ManualClock>(limits: AccountLimits(rate: 10))
+        for _ in 0..<50 {
+            #expect(limiter.reserve(now: clock.now, date: noon, priority: 0, parked: [0]).splitChanged == false)
+            clock.advance(by: .milliseconds(30))
+        }
+    }
+}

@@ -5,37 +5,115 @@ import Testing
 
 @Suite("Account limits across instances", .serialized)
 struct LimitTests {
-    @Test("two instances hold the account's 100/s together (each its half of the partitions); no 45011, nothing lost or failed")
-    func twoInstancesShareTheRate() async throws {
-        // The simulator holds WeChat's side of the limit: 100/s, one second of it at once; above it, 45011.
+    /// The simulator holds WeChat's side of the limit: 200/s, one second of it at once; above it, 45011.
+    static func simulator() -> SimulatorConfiguration {
         var simulator = SimulatorConfiguration()
-        simulator.rateLimit = RateLimit(perSecond: 100, burst: 100)
-        let run = try await ChaosRun.start("limits (2 × share of 100/s)", events: 1_500, openids: 500, simulator: simulator)
-        func config(_ name: String) throws -> String {
-            var options = RunOptions(inFlight: 32, instanceID: name)
-            options.limits = "{ rate: 100/s, burst: 20 }"
-            return try run.configuration(options)
-        }
-        let logs = (0..<2).map { _ in
-            FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-limits-\(UUID().uuidString.prefix(8)).log")
-        }
-        let first = try run.instance(try config("a"), log: logs[0])
-        let second = try run.instance(try config("b"), log: logs[1])
-        // Both in the group, each holding its 3 of 6 partitions, before the load arrives.
+        simulator.rateLimit = RateLimit(perSecond: 200, burst: 200)
+        return simulator
+    }
+
+    static func config(_ run: ChaosRun, _ name: String) throws -> String {
+        var options = RunOptions(inFlight: 32, instanceID: name)
+        options.limits = "{ rate: 200/s, burst: 40 }"
+        return try run.configuration(options)
+    }
+
+    static func log() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-limits-\(UUID().uuidString.prefix(8)).log")
+    }
+
+    @Test(
+        "1, 2 and 3 instances hold the account's 200/s together (each its share of the partitions) over 30 s; no 45011, nothing lost",
+        arguments: [1, 2, 3])
+    func instancesShareTheRate(instances: Int) async throws {
+        let run = try await ChaosRun.start(
+            "limits (\(instances) × share of 200/s)", events: 6_000, openids: 1_000, simulator: Self.simulator())
+        let logs = (0..<instances).map { _ in Self.log() }
+        let children = try logs.enumerated().map { index, log in try run.instance(try Self.config(run, "i\(index)"), log: log) }
+        // Every instance in the group, holding its share of the partitions, before the load arrives.
         try await LimitRun.waitForShares(logs: logs, partitions: 6, timeout: .seconds(60))
         try await run.produce()
-        try await run.waitFor(ids: run.events.count, timeout: .seconds(90), sampling: [first, second])
-        for child in [first, second] { child.signal(SIGTERM) }
-        for child in [first, second] { #expect(try await child.waitForExit(timeout: .seconds(30)) == 0) }
+        try await run.waitFor(ids: run.events.count, timeout: .seconds(120), sampling: children)
+        for child in children { child.signal(SIGTERM) }
+        for child in children { #expect(try await child.waitForExit(timeout: .seconds(30)) == 0) }
         let rate = LimitRun.midRunRate(run.pipeline.simulator.stats)
         let errors = run.pipeline.simulator.stats.errorsByCode
         let row = await run.finish()
-        print("limits | configured 100/s | measured at the simulator \(String(format: "%.1f", rate))/s with 2 instances")
+        print("limits | configured 200/s | measured at the simulator \(String(format: "%.1f", rate))/s with \(instances) instance(s)")
         #expect(row.lost == 0)
         #expect(row.byStatus["sent"] == run.events.count)
         #expect(row.duplicateDeliveries == 0)
         #expect(errors["45011"] == nil, "the simulator answered 45011: the limit was overrun")
-        #expect(abs(rate - 100) <= 10, "measured \(rate)/s against 100/s")
+        #expect(abs(rate - 200) <= 20, "measured \(rate)/s against 200/s")
+    }
+
+    @Test("a rebalance mid-run (a third instance joins): within ±15% of 200/s; no 45011, nothing lost")
+    func rebalanceMidRun() async throws {
+        let run = try await ChaosRun.start("limits (rebalance, 200/s)", events: 6_000, openids: 1_000, simulator: Self.simulator())
+        let logs = (0..<2).map { _ in Self.log() }
+        let first = try run.instance(try Self.config(run, "a"), log: logs[0])
+        let second = try run.instance(try Self.config(run, "b"), log: logs[1])
+        try await LimitRun.waitForShares(logs: logs, partitions: 6, timeout: .seconds(60))
+        try await run.produce()
+        try await run.waitFor(ids: 3_000, timeout: .seconds(60), sampling: [first, second])
+        let third = try run.instance(try Self.config(run, "c"))
+        try await run.waitFor(ids: run.events.count, timeout: .seconds(120), sampling: [first, second, third])
+        for child in [first, second, third] { child.signal(SIGTERM) }
+        for child in [first, second, third] { #expect(try await child.waitForExit(timeout: .seconds(30)) == 0) }
+        let rate = LimitRun.midRunRate(run.pipeline.simulator.stats)
+        let errors = run.pipeline.simulator.stats.errorsByCode
+        let row = await run.finish()
+        print(
+            "limits | configured 200/s | measured at the simulator \(String(format: "%.1f", rate))/s with a third instance joining mid-run")
+        #expect(row.lost == 0)
+        #expect(row.byStatus["sent"] == run.events.count)
+        #expect(row.duplicateDeliveries == 0)
+        #expect(errors["45011"] == nil, "the simulator answered 45011: the limit was overrun")
+        #expect(abs(rate - 200) <= 30, "measured \(rate)/s against 200/s")
+    }
+}
+
+extension LimitTests {
+    @Test("priorities: a high-priority topic gets the bound rate first, the low one keeps its minimum share; no 45011")
+    func priorities() async throws {
+        var simulator = SimulatorConfiguration()
+        simulator.rateLimit = RateLimit(perSecond: 40, burst: 40)
+        let run = try await ChaosRun.start("limits (priorities, 40/s)", events: 600, openids: 300, simulator: simulator)
+        let high = run.pipeline.settings.requestsTopic + ".high"
+        try run.pipeline.cluster.createTopic(high, partitions: 6)
+        var options = RunOptions(inFlight: 16, instanceID: "prio")
+        options.limits = "{ rate: 40/s, burst: 5 }"
+        options.priorityTopic = high
+        options.priorityMinShare = 0.1
+        let child = try run.instance(try run.configuration(options))
+        try await run.produce()
+        try await run.waitFor(ids: 100, timeout: .seconds(60), sampling: [child])
+        let urgent = SampleEvents.make(count: 200, openids: 100, shape: .rules, runID: "urgent")
+        try await LoadGenerator(kafka: run.pipeline.kafka, topic: high).produce(urgent)
+        try await run.waitFor(ids: 800, timeout: .seconds(90), sampling: [child])
+        child.signal(SIGTERM)
+        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        let stats = run.pipeline.simulator.stats
+        let row = await run.finish()
+        #expect(row.lost == 0)
+        #expect(row.byStatus["sent"] == 800)
+        #expect(stats.errorsByCode["45011"] == nil, "the simulator answered 45011")
+        let deliveries = stats.messagesByOpenID.flatMap { openid, messages in
+            messages.map { (urgent: openid.hasPrefix("ourgent"), at: $0.receivedAt.timeIntervalSince1970) }
+        }
+        let urgentTimes = deliveries.filter(\.urgent).map(\.at).sorted()
+        let (first, last) = (urgentTimes[10], urgentTimes[urgentTimes.count - 10])
+        let during = deliveries.filter { !$0.urgent && $0.at >= first && $0.at <= last }.count
+        let urgentRate = Double(urgentTimes.count - 20) / (last - first)
+        let lowRate = Double(during) / (last - first)
+        print(
+            "limits | priorities | urgent \(String(format: "%.1f", urgentRate))/s, low \(String(format: "%.1f", lowRate))/s meanwhile (rate 40/s, min share 10%)"
+        )
+        #expect(urgentRate >= 0.7 * 40, "the high priority did not get the budget first")
+        #expect(lowRate > 0, "the low priority was starved")
+        #expect(lowRate <= 0.3 * 40)
+        let lastLow = deliveries.filter { !$0.urgent }.map(\.at).max() ?? 0
+        #expect(urgentTimes.last! < lastLow, "the low backlog finished first")
     }
 }
 

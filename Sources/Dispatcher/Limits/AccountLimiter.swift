@@ -7,6 +7,12 @@ import Waiting
 /// its token will be there, so records parked for the limit wake one by one at the rate instead
 /// of all at once.
 ///
+/// Priorities (request topics with a priority each) get a bucket each. While several have demand
+/// (records parked for the rate, or a send asked within the last second), the highest takes
+/// `1 - minimumShare` of the rate and the others split `minimumShare`; alone, a priority takes it
+/// all. When that split changes, `reserve` says so: reservations made at the old split must ask
+/// again (the caller wakes them).
+///
 /// The quota day runs on the wall clock (`Date`, for the reset time of day); the bucket on `C`.
 public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     public enum Decision: Sendable, Equatable {
@@ -17,22 +23,35 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
 
     public let limits: AccountLimits
     public private(set) var share = 1.0
-    private var tokens: Double
-    private var refilled: C.Instant?
+    /// What the lower priorities keep of a bound rate, together.
+    public let minimumShare: Double
+    /// Per priority: its token bucket and its part of the rate.
+    private var buckets: [Int: Bucket] = [:]
+    /// Per priority: the last time a send asked (demand lasts a second after it).
+    private var lastAsked: [Int: C.Instant] = [:]
+
+    struct Bucket: Sendable {
+        var tokens: Double
+        var refilled: C.Instant?
+        var fraction = 1.0
+    }
     private var day: (ends: Date, used: Int)?
     /// WeChat answered 45009: no sends until this reset, whatever the count says.
     private var exhaustedUntil: Date?
     /// The daily limit WeChat reported (`quota/get`), when lower than the configured one or none is.
     private var reportedLimit: Int?
 
-    public init(limits: AccountLimits) {
+    public init(limits: AccountLimits, minimumShare: Double = 0.1) {
         self.limits = limits
-        tokens = limits.burst ?? limits.rate ?? 0
+        self.minimumShare = min(0.5, max(0, minimumShare))
     }
 
     /// Sends per second this instance may make (nil: unlimited).
     public var rate: Double? { limits.rate.map { $0 * share } }
-    private var capacity: Double { max(1, (limits.burst ?? limits.rate ?? 1) * share) }
+    private func capacity(_ fraction: Double) -> Double { max(1, (limits.burst ?? limits.rate ?? 1) * share * fraction) }
+
+    /// The part of the rate each priority has now (1 for a lone one).
+    public var fractions: [Int: Double] { buckets.mapValues(\.fraction) }
 
     /// The account's daily quota: the configured one, or WeChat's when that is lower (or the only one).
     public var dailyQuota: Int? {
@@ -52,17 +71,67 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     }
     public var usedToday: Int { day?.used ?? 0 }
 
-    /// Asks for one send now.
+    /// Asks for one send now for a record of `priority`; `parked`: the priorities that have
+    /// records parked for this account's rate. `splitChanged`: the priorities' parts moved, so the
+    /// reservations made before must ask again.
     public mutating func reserve(now: C.Instant, date: Date) -> Decision {
+        reserve(now: now, date: date, priority: 0, parked: []).decision
+    }
+
+    public mutating func reserve(
+        now: C.Instant, date: Date, priority: Int, parked: Set<Int>
+    ) -> (decision: Decision, splitChanged: Bool) {
         if let reset = quotaBlockedUntil(date) {
-            return .wait(until: now.advanced(by: Self.duration(seconds: reset.timeIntervalSince(date))), reserved: false)
+            return (.wait(until: now.advanced(by: Self.duration(seconds: reset.timeIntervalSince(date))), reserved: false), false)
         }
         if dailyQuota != nil { day?.used += 1 }
-        guard let rate, rate > 0 else { return .go }
-        refill(now: now, rate: rate)
-        tokens -= 1
-        if tokens >= 0 { return .go }
-        return .wait(until: now.advanced(by: Self.duration(seconds: -tokens / rate)), reserved: true)
+        guard let rate, rate > 0 else { return (.go, false) }
+        lastAsked[priority] = now
+        let splitChanged = split(now: now, demand: parked.union(lastAsked.filter { $0.value.duration(to: now) < .seconds(1) }.keys))
+        if splitChanged { forgetReservations() }
+        var bucket = buckets[priority]!
+        let classRate = rate * bucket.fraction
+        refill(&bucket, now: now, rate: classRate)
+        bucket.tokens -= 1
+        buckets[priority] = bucket
+        if bucket.tokens >= 0 { return (.go, splitChanged) }
+        return (.wait(until: now.advanced(by: Self.duration(seconds: -bucket.tokens / classRate)), reserved: true), splitChanged)
+    }
+
+    /// The split again, when nobody asked (a priority's demand may have ended); true if it moved
+    /// (reservations made before are then forgotten).
+    public mutating func resplit(now: C.Instant, parked: Set<Int>) -> Bool {
+        guard buckets.count > 1 else { return false }
+        let demand = parked.union(lastAsked.filter { $0.value.duration(to: now) < .seconds(1) }.keys)
+        guard !demand.isEmpty, split(now: now, demand: demand) else { return false }
+        forgetReservations()
+        return true
+    }
+
+    /// Gives the highest priority with demand `1 - minimumShare` and the others with demand an
+    /// equal part of the rest (all of it to a lone one); priorities without demand keep their
+    /// part until they ask again. Returns whether any part changed.
+    private mutating func split(now: C.Instant, demand: Set<Int>) -> Bool {
+        let ranked = demand.sorted(by: >)
+        var fractions: [Int: Double] = [:]
+        if ranked.count <= 1 {
+            for priority in ranked { fractions[priority] = 1 }
+        } else {
+            fractions[ranked[0]] = 1 - minimumShare
+            for priority in ranked.dropFirst() { fractions[priority] = minimumShare / Double(ranked.count - 1) }
+        }
+        var changed = false
+        for (priority, fraction) in fractions {
+            var bucket = buckets[priority] ?? Bucket(tokens: capacity(fraction), refilled: now, fraction: fraction)
+            if bucket.fraction != fraction {
+                if let rate { refill(&bucket, now: now, rate: rate * bucket.fraction) }
+                bucket.fraction = fraction
+                bucket.tokens = min(bucket.tokens, capacity(fraction))
+                changed = changed || buckets[priority] != nil
+            }
+            buckets[priority] = bucket
+        }
+        return changed
     }
 
     /// WeChat says the quota is used up (45009): wait for the next reset; returns it.
@@ -89,21 +158,27 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     /// The records parked for the rate are about to ask again (their limits changed): their
     /// reservations are dropped, so the bucket is not charged twice.
     public mutating func forgetReservations() {
-        tokens = max(tokens, 0)
+        for priority in buckets.keys { buckets[priority]!.tokens = max(buckets[priority]!.tokens, 0) }
     }
 
-    /// A new share after a rebalance. The bucket keeps what it has, within the new capacity.
+    /// A new share after a rebalance. The buckets keep what they have, within the new capacity.
     public mutating func setShare(_ share: Double, now: C.Instant) {
-        if let rate { refill(now: now, rate: rate) }
+        for (priority, var bucket) in buckets {
+            if let rate { refill(&bucket, now: now, rate: rate * bucket.fraction) }
+            buckets[priority] = bucket
+        }
         self.share = min(1, max(0, share))
-        tokens = min(tokens, capacity)
+        for (priority, var bucket) in buckets {
+            bucket.tokens = min(bucket.tokens, capacity(bucket.fraction))
+            buckets[priority] = bucket
+        }
     }
 
-    private mutating func refill(now: C.Instant, rate: Double) {
-        if let refilled {
-            tokens = min(capacity, tokens + refilled.duration(to: now).seconds * rate)
+    private func refill(_ bucket: inout Bucket, now: C.Instant, rate: Double) {
+        if let refilled = bucket.refilled {
+            bucket.tokens = min(capacity(bucket.fraction), bucket.tokens + refilled.duration(to: now).seconds * rate)
         }
-        refilled = now
+        bucket.refilled = now
     }
 
     /// Whole nanoseconds, so waits compare exactly.

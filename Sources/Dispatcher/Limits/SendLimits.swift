@@ -13,15 +13,18 @@ public final class SendLimits: Sendable {
         var accounts: [String: AccountLimiter<ContinuousClock>]
         var breakers: [String: CircuitBreaker<ContinuousClock>]
         var assigned: Set<TopicPartition> = []
-        var totalPartitions = 1
+        /// Per request topic, its partitions.
+        var totals: [String: Int] = [:]
+        var totalPartitions: Int { max(1, totals.values.reduce(0, +)) }
         /// Per account, how often its limits changed under parked records (an operator's quota
         /// reset, a new share from the demand exchange); workers wake its parked records when it moves.
         var changes: [String: Int] = [:]
         /// Per account, the operator quota resets among those changes (they wake 45009 backoffs too).
         var quotaResets: [String: Int] = [:]
         var workers: [ObjectIdentifier: Wakeup] = [:]
-        /// Per account, the records parked here waiting for its rate or quota (this instance's demand).
-        var parked: [String: Int] = [:]
+        /// Per account and priority, the records parked here waiting for its rate or quota (this
+        /// instance's demand).
+        var parked: [String: [Int: Int]] = [:]
         /// Per account, the share the demand exchange gave this instance (nil: the partition share).
         var exchanged: [String: Double] = [:]
     }
@@ -33,31 +36,51 @@ public final class SendLimits: Sendable {
 
     /// `limits`: account name → its limits, for the accounts that have some; `breakers`: every
     /// account's name, each getting a circuit breaker with `breaker` settings.
+    /// `minimumShare`: what lower-priority request topics keep of a bound rate (`AccountLimiter`).
     public init(
         limits: [String: AccountLimits], breakers: [String] = [], breaker: CircuitBreaker<ContinuousClock>.Settings = .init(),
-        logger: Logger
+        minimumShare: Double = 0.1, logger: Logger
     ) {
         state = Mutex(
             State(
-                accounts: limits.mapValues { AccountLimiter(limits: $0) },
+                accounts: limits.mapValues { AccountLimiter(limits: $0, minimumShare: minimumShare) },
                 breakers: Dictionary(uniqueKeysWithValues: breakers.map { ($0, CircuitBreaker(settings: breaker)) })))
         self.logger = logger
         hasLimits = !limits.isEmpty
     }
 
-    /// Asks for one send of `account` now: its circuit first (an open one holds every send but
-    /// the probe), then its rate and quota (`.go` for an account without limits).
-    public func reserve(account: String) -> AccountLimiter<ContinuousClock>.Decision {
-        state.withLock { state in
+    /// Asks for one send of `account` now, for a record of `priority`: its circuit first (an open
+    /// one holds every send but the probe), then its rate and quota (`.go` for an account without
+    /// limits). When the priorities' split of the rate moved, the parked records ask again.
+    /// `epoch`: the account's limit changes so far; a reservation made in an older one is void.
+    public func reserve(account: String, priority: Int = 0) -> (decision: AccountLimiter<ContinuousClock>.Decision, epoch: Int) {
+        let (decision, woken, epoch) = state.withLock { state -> (AccountLimiter<ContinuousClock>.Decision, [Wakeup], Int) in
             let now = ContinuousClock.now
             switch state.breakers[account]?.permit(now: now) ?? .go {
-            case .wait(let until): return .wait(until: until, reserved: false)
-            case .probe: return .go
+            case .wait(let until): return (.wait(until: until, reserved: false), [], 0)
+            case .probe: return (.go, [], 0)
             case .go: break
             }
-            guard state.accounts[account] != nil else { return .go }
-            return state.accounts[account]!.reserve(now: now, date: Date())
+            guard state.accounts[account] != nil else { return (.go, [], 0) }
+            let parked = Set((state.parked[account] ?? [:]).filter { $0.value > 0 }.keys)
+            let (decision, splitChanged) = state.accounts[account]!.reserve(now: now, date: Date(), priority: priority, parked: parked)
+            guard splitChanged else { return (decision, [], state.changes[account] ?? 0) }
+            // The limiter forgot the reservations made at the old split (not this one's).
+            let woken = splitMoved(account, &state)
+            return (decision, woken, state.changes[account] ?? 0)
         }
+        for wakeup in woken { wakeup.signal() }
+        return (decision, epoch)
+    }
+
+    /// The priorities' split of `account` moved (the limiter forgot the reservations already):
+    /// logged, and the parked records ask again.
+    private func splitMoved(_ account: String, _ state: inout State) -> [Wakeup] {
+        let fractions = state.accounts[account]!.fractions.sorted { $0.key > $1.key }
+        logger.info(
+            "limits: \(account) split by priority: \(fractions.map { "\($0.key): \(Int(($0.value * 100).rounded()))%" }.joined(separator: ", "))"
+        )
+        return Self.changed(account, &state, forget: false)
     }
 
     /// The account's API answered: `healthy` unless a transport error, -1 or an HTTP 5xx.
@@ -98,8 +121,8 @@ public final class SendLimits: Sendable {
     }
 
     /// The account's parked records must ask again: their reservations are forgotten.
-    private static func changed(_ account: String, _ state: inout State) -> [Wakeup] {
-        state.accounts[account]?.forgetReservations()
+    private static func changed(_ account: String, _ state: inout State, forget: Bool = true) -> [Wakeup] {
+        if forget { state.accounts[account]?.forgetReservations() }
         state.changes[account, default: 0] += 1
         return Array(state.workers.values)
     }
@@ -152,7 +175,7 @@ public final class SendLimits: Sendable {
         )
     }
 
-    /// Assigned request partitions here / all of them (0 with none assigned).
+    /// Assigned request partitions here / all of them, over every request topic (0 with none assigned).
     private static func partitionShare(_ state: State) -> Double {
         state.assigned.isEmpty ? 0 : Double(state.assigned.count) / Double(max(state.totalPartitions, state.assigned.count))
     }
@@ -162,13 +185,21 @@ public final class SendLimits: Sendable {
     /// The accounts that have a rate or a quota.
     public var limitedAccounts: [String] { state.withLock { $0.accounts.keys.sorted() } }
 
-    /// A record of `account` parked for its limits (+1) or no longer (-1).
-    func parked(_ account: String, _ delta: Int) {
-        state.withLock { $0.parked[account, default: 0] += delta }
+    /// A record of `account` and `priority` parked for its limits (+1) or no longer (-1). A
+    /// priority whose demand ended gives its part of the rate back here (its records no longer ask).
+    func parked(_ account: String, priority: Int, _ delta: Int) {
+        let woken = state.withLock { state -> [Wakeup] in
+            state.parked[account, default: [:]][priority, default: 0] += delta
+            guard delta < 0, state.accounts[account] != nil else { return [] }
+            let parked = Set((state.parked[account] ?? [:]).filter { $0.value > 0 }.keys)
+            guard state.accounts[account]!.resplit(now: .now, parked: parked) else { return [] }
+            return splitMoved(account, &state)
+        }
+        for wakeup in woken { wakeup.signal() }
     }
 
     /// This instance's demand for `account`: its records parked for the account's limits now.
-    public func demand(of account: String) -> Int { state.withLock { max(0, $0.parked[account] ?? 0) } }
+    public func demand(of account: String) -> Int { state.withLock { max(0, ($0.parked[account] ?? [:]).values.reduce(0, +)) } }
 
     /// The share the demand exchange computed for `account` (nil: back to the partition share).
     /// A share that went down at all, or up by more than 5 points, wakes the parked records so they
@@ -185,13 +216,13 @@ public final class SendLimits: Sendable {
         for wakeup in workers { wakeup.signal() }
     }
 
-    /// A partition of the requests topic started (`total`: the topic's partitions) or ended here.
-    public func partition(_ partition: TopicPartition, assigned: Bool, total: Int?) {
+    /// A request partition started (`totals`: every request topic's partitions) or ended here.
+    public func partition(_ partition: TopicPartition, assigned: Bool, totals: [String: Int]) {
         // Logged under the lock, so the lines of workers starting together come in the order of
         // their shares: the last one is the share in force.
         let workers = state.withLock { state -> [Wakeup] in
             if assigned { state.assigned.insert(partition) } else { state.assigned.remove(partition) }
-            if let total, total > 0 { state.totalPartitions = total }
+            state.totals.merge(totals.filter { $0.value > 0 }) { $1 }
             guard !state.accounts.isEmpty, !state.assigned.isEmpty else { return [] }
             let share = Self.partitionShare(state)
             var lines: [String] = []

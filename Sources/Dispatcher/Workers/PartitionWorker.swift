@@ -42,8 +42,10 @@ struct PartitionWorker: Sendable {
         var committed: CommitPoint?
         var commitInFlight = false
         var warnedNullKey = false
-        /// Records whose send token is reserved: when their wait ends they go without asking again.
-        var reserved: Set<Int64> = []
+        /// Records whose send token is reserved, with the account's limit epoch they reserved in:
+        /// when their wait ends they go without asking again (a reservation of an older epoch was
+        /// forgotten by the limiter, so its record asks again at once).
+        var reserved: [Int64: Int] = [:]
         /// Records waiting out a retry backoff or an account limit (for the waiting gauges); the
         /// account is set for a limit wait (the instance's demand for that account).
         var waiting: [Int64: (meter: Meter, limitOf: String?)] = [:]
@@ -58,14 +60,17 @@ struct PartitionWorker: Sendable {
 
     enum Stop { case drained, drainTimedOut, lost, cancelled, fatal }
 
+    /// The priority of this partition's topic (for the account limits).
+    var priority: Int { settings.priority(of: partition.topicPartition.topic) }
+
     func run() async {
         if let limits, limits.hasLimits {
             // The share needs the topic's partition count: without it, nothing is sent from here
             // (a guess could take the whole account's rate).
-            guard let total = await partitionCount() else { return }
-            limits.partition(partition.topicPartition, assigned: true, total: total)
+            guard let totals = await partitionCounts() else { return }
+            limits.partition(partition.topicPartition, assigned: true, totals: totals)
         }
-        defer { limits?.partition(partition.topicPartition, assigned: false, total: nil) }
+        defer { limits?.partition(partition.topicPartition, assigned: false, totals: [:]) }
         let worker = ObjectIdentifier(partition.wakeup)
         limits?.register(partition.wakeup, as: worker, true)
         defer { limits?.register(partition.wakeup, as: worker, false) }
@@ -115,13 +120,15 @@ struct PartitionWorker: Sendable {
         await finish(state, drainDeadline: drainDeadline)
     }
 
-    /// The requests topic's partition count from the brokers, asked again (1 s, 2 s, … 10 s apart)
-    /// until they answer; nil if the partition ends first (it is then redelivered elsewhere).
-    private func partitionCount() async -> Int? {
+    /// Every request topic's partition count from the brokers, asked again (1 s, 2 s, … 10 s
+    /// apart) until they answer; nil if the partition ends first (it is then redelivered elsewhere).
+    private func partitionCounts() async -> [String: Int]? {
         var pause = Duration.seconds(1)
         while !partition.isEnded && !Task.isCancelled {
             do throws(KafkaError) {
-                return try await consumer.partitionCount(of: partition.topicPartition.topic)
+                var counts: [String: Int] = [:]
+                for topic in settings.allRequestTopics { counts[topic] = try await consumer.partitionCount(of: topic) }
+                return counts
             } catch {
                 logger.warning(
                     "\(partition.topicPartition): the topic's partition count is unknown (\(error)); sends wait for it, as the share of the account limits depends on it"
@@ -276,10 +283,13 @@ struct PartitionWorker: Sendable {
         let reset = Set(resets.keys.filter { resets[$0] != state.quotaResets[$0] })
         (state.limitChanges, state.quotaResets) = (changes, resets)
         let parked = state.waiting.filter { offset, wait in
-            if let account = wait.limitOf { return changed.contains(account) }
+            if let account = wait.limitOf {
+                // Reserved since the change: that reservation stands.
+                return changed.contains(account) && state.reserved[offset].map { $0 < changes[account] ?? 0 } ?? true
+            }
             return state.sends[offset].map { reset.contains($0.event.app) } == true
         }.keys
-        for offset in parked { state.reserved.remove(offset) }
+        for offset in parked { state.reserved[offset] = nil }
         state.scheduler.endBackoffs(parked, at: .now)
     }
 
@@ -287,13 +297,13 @@ struct PartitionWorker: Sendable {
         endWait(offset, &state)
         state.waiting[offset] = (meter, account)
         meter.increment()
-        if let account { limits?.parked(account, 1) }
+        if let account { limits?.parked(account, priority: priority, 1) }
     }
 
     private func endWait(_ offset: Int64, _ state: inout State) {
         guard let (meter, account) = state.waiting.removeValue(forKey: offset) else { return }
         meter.decrement()
-        if let account { limits?.parked(account, -1) }
+        if let account { limits?.parked(account, priority: priority, -1) }
     }
 
     /// What the rule's per-recipient throttle says of sending this record now.
@@ -306,12 +316,13 @@ struct PartitionWorker: Sendable {
     private func limitWait(
         _ offset: Int64, _ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State
     ) -> ContinuousClock.Instant? {
-        guard let limits, state.reserved.remove(offset) == nil else { return nil }
-        switch limits.reserve(account: send.event.app) {
+        guard let limits, state.reserved.removeValue(forKey: offset) == nil else { return nil }
+        let (decision, epoch) = limits.reserve(account: send.event.app, priority: priority)
+        switch decision {
         case .go:
             return nil
         case .wait(let until, reserved: true):
-            state.reserved.insert(offset)
+            state.reserved[offset] = epoch
             return until
         case .wait(let until, reserved: false):
             // The daily quota: wait for the reset, or until the event expires (it then ends `expired`).

@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
             "wxpush starting",
             metadata: [
                 "brokers": "\(resolved.kafka.bootstrapServers)", "group": "\(resolved.settings.groupID)",
-                "requests": "\(resolved.settings.requestsTopic)", "accounts": "\(resolved.accounts.map(\.name))",
+                "requests": "\(resolved.settings.allRequestTopics.joined(separator: ","))", "accounts": "\(resolved.accounts.map(\.name))",
                 "rules": "\(resolved.ruleBook.types.count)", "in_flight": "\(resolved.settings.inFlightPerPartition)",
             ]
         )

@@ -9,7 +9,7 @@ struct ConfigurationFile: Decodable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case brokers, group, topics, properties }
     }
     struct Topics: Decodable, Sendable {
-        var requests: String?
+        var requests: RequestTopics?
         var results: String?
         var dlq: String?
         var progress: String?
@@ -18,6 +18,24 @@ struct ConfigurationFile: Decodable, Sendable {
         var demand: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, sent, demand }
+    }
+    /// `requests: wxpush.requests`, or a list of topics with a priority each:
+    /// `requests: [{ topic: wxpush.requests.high, priority: 1 }, { topic: wxpush.requests, priority: 0 }]`.
+    struct RequestTopics: Decodable, Sendable {
+        struct Entry: Decodable, Sendable {
+            var topic: String
+            var priority: Int?
+        }
+        var entries: [Entry]
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let name = try? container.decode(String.self) {
+                entries = [Entry(topic: name, priority: nil)]
+            } else {
+                entries = try container.decode([Entry].self)
+            }
+        }
     }
     struct WeChat: Decodable, Sendable {
         var apiBase: String?
@@ -93,11 +111,12 @@ struct ConfigurationFile: Decodable, Sendable {
         var exactlyOnce: Bool?
         var instanceID: String?
         var retry: Retry?
+        var priorityMinShare: Double?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case retry, buffer
             case inFlight = "in_flight", drainTimeout = "drain_timeout", commitInterval = "commit_interval"
-            case exactlyOnce = "exactly_once", instanceID = "instance_id"
+            case exactlyOnce = "exactly_once", instanceID = "instance_id", priorityMinShare = "priority_min_share"
         }
     }
     struct Buffer: Decodable, Sendable {

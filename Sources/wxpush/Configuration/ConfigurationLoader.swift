@@ -61,7 +61,9 @@ struct ConfigurationLoader {
     private func resolveSettings(_ file: ConfigurationFile, _ problems: inout [String]) -> DispatcherSettings {
         var settings = DispatcherSettings()
         let topics = file.kafka?.topics
-        settings.requestsTopic = topics?.requests ?? settings.requestsTopic
+        if let entries = topics?.requests?.entries {
+            resolveRequestTopics(entries, into: &settings, &problems)
+        }
         settings.resultsTopic = topics?.results ?? settings.resultsTopic
         settings.deadLetterTopic = topics?.dlq ?? settings.deadLetterTopic
         settings.progressTopic = topics?.progress ?? settings.progressTopic
@@ -107,6 +109,13 @@ struct ConfigurationLoader {
         settings.commitInterval = duration(
             dispatcher?.commitInterval, "dispatcher.commit_interval", default: settings.commitInterval, &problems)
         settings.exactlyOnce = dispatcher?.exactlyOnce ?? settings.exactlyOnce
+        if let share = dispatcher?.priorityMinShare {
+            if (0...0.5).contains(share) {
+                settings.priorityMinimumShare = share
+            } else {
+                problems.append("dispatcher.priority_min_share: \(share); use 0…0.5 (the lower priorities' part of a bound rate)")
+            }
+        }
         settings.instanceID = environment["WXPUSH_INSTANCE_ID"] ?? dispatcher?.instanceID ?? settings.instanceID
         let retry = dispatcher?.retry
         if let attempts = retry?.maxAttempts {
@@ -122,6 +131,20 @@ struct ConfigurationLoader {
             retry?.maxBackoff, "dispatcher.retry.max_backoff", default: settings.retry.maxBackoff, &problems)
         settings.retry.deadline = duration(retry?.deadline, "dispatcher.retry.deadline", default: settings.retry.deadline, &problems)
         return settings
+    }
+
+    /// One topic, or several with a priority each; the lowest priority is `requestsTopic` (the
+    /// intake's, and the one benches and tools mean).
+    private func resolveRequestTopics(
+        _ entries: [ConfigurationFile.RequestTopics.Entry], into settings: inout DispatcherSettings, _ problems: inout [String]
+    ) {
+        guard !entries.isEmpty else { return problems.append("kafka.topics.requests: an empty list; name at least one topic") }
+        if Set(entries.map(\.topic)).count != entries.count {
+            problems.append("kafka.topics.requests: a topic is listed twice")
+        }
+        let lowest = entries.min { ($0.priority ?? 0) < ($1.priority ?? 0) }!
+        settings.requestsTopic = lowest.topic
+        settings.priorities = entries.count > 1 ? Dictionary(entries.map { ($0.topic, $0.priority ?? 0) }) { a, _ in a } : [:]
     }
 
     private func resolveWeChat(_ file: ConfigurationFile.WeChat?, _ problems: inout [String]) -> ([WeChatAccount], Duration, Int) {
