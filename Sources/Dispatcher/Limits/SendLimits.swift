@@ -147,6 +147,9 @@ public final class SendLimits: Sendable {
         public var dailyBudget: Int?
     }
 
+    /// Per account (every one): its circuit is open or probing (sends held), or closed.
+    public var circuitsOpen: [String: Bool] { state.withLock { $0.breakers.mapValues { !$0.isClosed } } }
+
     public var snapshot: [Snapshot] {
         state.withLock { state in
             state.accounts.sorted { $0.key < $1.key }.map { name, limiter in

@@ -129,8 +129,12 @@ final class HTTPEndpoints: Sendable {
         }
     }
 
-    /// Per limited account: this instance's share, its rate, the quota used here today and its budget.
+    /// Per limited account: this instance's share, its rate, the quota used here today and its
+    /// budget; per account: whether its circuit is open (1) or closed (0).
     private func updateLimits() {
+        for (account, open) in limits.circuitsOpen {
+            Metrics.Gauge(label: "wxpush_circuit_open", dimensions: [("account", account)]).record(open ? 1 : 0)
+        }
         for account in limits.snapshot {
             let labels = [("account", account.account)]
             Metrics.Gauge(label: "wxpush_limit_share", dimensions: labels).record(account.share)
