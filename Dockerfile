@@ -5,10 +5,12 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends librdkafka-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first: this layer is reused while only Sources/ change.
+# The manifest names the test targets too, and SwiftPM checks that every target's folder exists
+# even to resolve: Sources and Tests both come in before it runs.
 COPY Package.swift ./
-RUN swift package resolve
 COPY Sources Sources
+COPY Tests Tests
+RUN swift package resolve
 RUN swift build -c release --product wxpush --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/wxpush" /usr/local/bin/wxpush
 

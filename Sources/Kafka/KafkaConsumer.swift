@@ -18,7 +18,8 @@ public final class KafkaConsumer: Sendable {
     /// `ContinuousClock` since `created`), 0 for never.
     private let rebalanceSeenAt = Atomic<Int64>(0)
     private let created = ContinuousClock.now
-    /// Set by the first assignment the group hands this member (empty or not).
+    /// Set by an assignment the group hands this member (empty or not); cleared when the group
+    /// takes the assignment away as lost (session timeout) until the next one.
     private let joined = Atomic<Bool>(false)
 
     public init(
@@ -111,6 +112,7 @@ public final class KafkaConsumer: Sendable {
                     started.forEach(start)
                 case .revoke(let partitions, let lost)?:
                     rebalanceSeenAt.store(0, ordering: .relaxed)
+                    if lost { joined.store(false, ordering: .releasing) }
                     await leases.revoke(partitions, lost: lost)
                 case .error(let error)?:
                     logger.warning("consumer error: \(error)")
@@ -212,8 +214,9 @@ public final class KafkaConsumer: Sendable {
         return try KafkaConsumer(configuration: configuration, groupID: group, topics: [topic], logger: logger)
     }
 
-    /// The group has given this member an assignment (possibly empty) at least once.
-    public var hasJoinedGroup: Bool { joined.load(ordering: .acquiring) }
+    /// A member of the group now: it has an assignment (possibly empty) that was not lost, and it
+    /// is not shutting down.
+    public var isGroupMember: Bool { joined.load(ordering: .acquiring) && !isShuttingDown }
 
     /// Records not yet read, per assigned partition, from what the last fetches reported (no
     /// broker request; nil where not known yet). For metrics.

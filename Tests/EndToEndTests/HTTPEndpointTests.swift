@@ -1,6 +1,7 @@
 import Dispatcher
 import Foundation
 import Harness
+import Kafka
 import Simulator
 import Testing
 import WeChat
@@ -10,7 +11,7 @@ struct HTTPEndpointTests {
     static let aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 
     @Test(
-        "/readyz is 503 until the group assigned and a token is held, then 200; /metrics counts match the outcomes; no secret anywhere at trace level"
+        "/readyz is 503 until the group assigned and a token is held, then 200; /metrics counts match the outcomes; no secret anywhere at trace level (log, metrics, outcomes, DLQ), with receipts decrypted and an intake batch"
     )
     func healthMetricsAndSecrets() async throws {
         let run = try await ChaosRun.start("http endpoints", events: 300, openids: 100)
@@ -19,6 +20,7 @@ struct HTTPEndpointTests {
         options.httpPort = port
         options.callbackToken = "callbackToken1"
         options.callbackAESKey = Self.aesKey
+        options.intakeToken = "intakeToken-0123456789abcdef"
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-http-\(UUID().uuidString.prefix(8)).log")
         let child = try WXPushProcess(
             ["run", "--config", try run.configuration(options)],
@@ -34,12 +36,25 @@ struct HTTPEndpointTests {
                 && ready.body.contains("\"token.default\":\"ok\""))
         #expect(try await HTTPProbe.get(base + "/healthz").status == 200)
 
+        // Safe-mode receipts for every send, decrypted with the EncodingAESKey while the log is at trace.
+        run.pipeline.simulator.updateConfiguration {
+            $0.receipts = ReceiptCallbacks(
+                url: base + "/wechat/callback/default", token: "callbackToken1", encodingAESKey: Self.aesKey, delay: .milliseconds(100),
+                blockedFraction: 0, systemFailedFraction: 0)
+        }
+        // An intake batch with the bearer token.
+        let intake = try await HTTPProbe.post(
+            base + "/v1/notifications",
+            body: #"[{"v":1,"id":"intake-1","type":"order.shipped","to":"o-intake","data":{"order":{"id":"1"}}}]"#,
+            headers: [("Authorization", "Bearer intakeToken-0123456789abcdef")])
+        #expect(intake.status == 202, "\(intake.body)")
         // Valid events, and 20 that are not (rejected, with a DLQ copy each).
         let invalid = (0..<20).map {
             SampleEvents.Event(id: "bad-\($0)", openid: "o-bad-\($0)", bytes: Array(#"{"v":1,"id":"bad-\#($0)","to":42}"#.utf8))
         }
         try await run.produce(run.events + invalid)
-        try await run.waitFor(ids: run.events.count + invalid.count, timeout: .seconds(90), sampling: [child])
+        try await run.waitFor(ids: run.events.count + invalid.count + 1, timeout: .seconds(90), sampling: [child])
+        try await eventually("receipts", timeout: .seconds(30)) { run.collector.receipts.count >= run.events.count }
         let outcomes = run.collector.all.values.compactMap(\.first?.outcome)
         let sent = outcomes.filter { $0.status == "sent" }.count
         let rejected = outcomes.filter { $0.status == "rejected" }.count
@@ -64,9 +79,15 @@ struct HTTPEndpointTests {
         #expect(row.lost == 0)
         // No secret in the trace-level log, the metrics or the outcomes.
         let logged = try String(contentsOf: log, encoding: .utf8)
-        let everything = logged + metrics + "\(run.collector.all)"
+        let reader = try KafkaPartitionReader(configuration: run.pipeline.kafka, logger: .test("wxpush.dlq"))
+        let dlq = try await reader.read(TopicPartition(topic: run.pipeline.settings.deadLetterTopic, partition: 0), from: 0)
+        #expect(dlq.count == invalid.count)
+        let copies = dlq.map { String(decoding: $0.value, as: UTF8.self) + "\($0.headers)" }.joined()
+        let everything = logged + metrics + "\(run.collector.all)" + "\(run.collector.receipts)" + copies
         #expect(logged.count > 10_000, "the trace log is suspiciously short")
-        let secrets = [run.pipeline.account.secret, Self.aesKey, "callbackToken1"] + run.pipeline.simulator.issuedTokens
+        #expect(logged.split(separator: "\n").contains { $0.hasSuffix(" receipt") }, "no receipt was logged at trace level")
+        let secrets =
+            [run.pipeline.account.secret, Self.aesKey, "callbackToken1", "intakeToken-0123456789abcdef"] + run.pipeline.simulator.issuedTokens
         #expect(run.pipeline.simulator.issuedTokens.count >= 1)
         for secret in secrets { #expect(!everything.contains(secret), "a secret (\(secret.prefix(4))…) leaked") }
         try? FileManager.default.removeItem(at: log)
@@ -126,12 +147,14 @@ struct HTTPEndpointTests {
         let repeatedQuery = repeated.query.map {
             "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
         }.joined(separator: "&")
-        for _ in 0..<3 {
-            let answer = try await HTTPProbe.post(callback + "?" + repeatedQuery, body: repeated.body)
+        // Also when a repeat reaches the other instance (WeChat calls again after 5 s without an answer).
+        let otherCallback = "http://127.0.0.1:\(ports[1])/wechat/callback/default"
+        for target in [callback, callback, otherCallback, otherCallback] {
+            let answer = try await HTTPProbe.post(target + "?" + repeatedQuery, body: repeated.body)
             #expect(answer.status == 200 && answer.body == "success")
+            try await eventually("the repeated receipt", timeout: .seconds(10)) { run.collector.receipts.contains { $0.msgid == 77 } }
+            try await Task.sleep(for: .milliseconds(300))
         }
-        try await eventually("the repeated receipt", timeout: .seconds(10)) { run.collector.receipts.contains { $0.msgid == 77 } }
-        try await Task.sleep(for: .milliseconds(500))
 
         for child in children { child.signal(SIGTERM) }
         for child in children { #expect(try await child.waitForExit(timeout: .seconds(30)) == 0) }

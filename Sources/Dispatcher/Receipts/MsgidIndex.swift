@@ -17,6 +17,8 @@ public final class MsgidIndex: Sendable {
         var order: Deque<Int64> = []
         /// Receipts waiting for their msgid to arrive.
         var waiters: [Int64: [Wakeup]] = [:]
+        /// Receipts any instance published (their markers on the msgids topic), newest kept.
+        var receipts = RecentKeys(capacity: 100_000)
     }
     private let state = Mutex(State())
     public let capacity: Int
@@ -37,6 +39,11 @@ public final class MsgidIndex: Sendable {
     }
 
     public func lookup(_ msgid: Int64) -> Entry? { state.withLock { $0.entries[msgid] } }
+
+    /// Some instance published the receipt with this key (FromUserName + CreateTime + MsgID).
+    public func receiptPublished(_ key: String) { state.withLock { _ = $0.receipts.insert(key) } }
+
+    public func isReceiptPublished(_ key: String) -> Bool { state.withLock { $0.receipts.contains(key) } }
 
     /// The entry, waiting at most `timeout` for it to arrive (the send's outcome may still be in
     /// an open transaction on another instance).

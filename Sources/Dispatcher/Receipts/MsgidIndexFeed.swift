@@ -24,7 +24,11 @@ public struct MsgidIndexFeed: Service {
         try await withGracefulShutdownHandler {
             try await consumer.run(closeTimeout: .seconds(1)) { [index] partition in
                 for await message in partition.messages {
-                    if let (msgid, entry) = MsgidRecord.decode(message) { index.insert(msgid: msgid, entry) }
+                    if let (msgid, entry) = MsgidRecord.decode(message) {
+                        index.insert(msgid: msgid, entry)
+                    } else if let receipt = MsgidRecord.receiptKey(message) {
+                        index.receiptPublished(receipt)
+                    }
                 }
             }
         } onGracefulShutdown: {

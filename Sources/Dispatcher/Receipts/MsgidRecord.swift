@@ -14,6 +14,21 @@ enum MsgidRecord {
         return KafkaRecord(topic: topic, key: Array(String(msgid).utf8), value: out.bytes)
     }
 
+    /// A receipt published (key `receipt|<FromUserName+CreateTime+MsgID>`): every instance learns
+    /// it, so WeChat's repeat of that callback is not published again wherever it lands.
+    static let receiptPrefix = "receipt|"
+
+    static func receiptMarker(topic: String, key: String) -> KafkaRecord {
+        KafkaRecord(topic: topic, key: Array((receiptPrefix + key).utf8), value: [])
+    }
+
+    /// The receipt key a marker record stands for.
+    static func receiptKey(_ message: KafkaMessage) -> String? {
+        guard let key = message.key else { return nil }
+        let text = String(decoding: key, as: UTF8.self)
+        return text.hasPrefix(receiptPrefix) ? String(text.dropFirst(receiptPrefix.count)) : nil
+    }
+
     static func decode(_ message: KafkaMessage) -> (msgid: Int64, entry: MsgidIndex.Entry)? {
         guard let key = message.key, let msgid = Int64(String(decoding: key, as: UTF8.self)),
             case .object(let fields)? = try? JSONValue(parsing: message.value), let id = fields["id"]?.string

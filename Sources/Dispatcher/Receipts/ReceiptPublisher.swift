@@ -7,9 +7,10 @@ import WeChat
 
 /// Turns WeChat's delivery receipts into `receipt` records on the results topic, once each:
 /// WeChat repeats a callback it got no answer to (same FromUserName + CreateTime + MsgID), so the
-/// recent ones are remembered (bounded). The request id comes from the `MsgidIndex`, waiting
-/// briefly when the send's outcome is not in it yet. Records are keyed by request id (beside the
-/// dispatch outcome) or, unknown, by msgid.
+/// recent ones are remembered (bounded), here and, through a marker on the msgids topic, by every
+/// instance (a repeat may reach another one behind a load balancer). The request id comes from
+/// the `MsgidIndex`, waiting briefly when the send's outcome is not in it yet. Records are keyed
+/// by request id (beside the dispatch outcome) or, unknown, by msgid.
 public final class ReceiptPublisher: Sendable {
     public enum Result: Sendable, Equatable {
         case published(id: String?)
@@ -22,10 +23,16 @@ public final class ReceiptPublisher: Sendable {
     private let resultsTopic: String
     private let index: MsgidIndex
     private let lookupWait: Duration
+    /// Where the published-receipt markers go (the msgids topic); nil: this instance only.
+    private let markersTopic: String?
     private let recent = Mutex(RecentKeys(capacity: 100_000))
     private let logger: Logger
 
-    public init(producer: KafkaProducer, resultsTopic: String, index: MsgidIndex, lookupWait: Duration = .seconds(2), logger: Logger) {
+    public init(
+        producer: KafkaProducer, resultsTopic: String, index: MsgidIndex, markersTopic: String? = nil, lookupWait: Duration = .seconds(2),
+        logger: Logger
+    ) {
+        self.markersTopic = markersTopic
         self.producer = producer
         self.resultsTopic = resultsTopic
         self.index = index
@@ -35,13 +42,19 @@ public final class ReceiptPublisher: Sendable {
 
     public func publish(_ receipt: DeliveryReceipt, account: String, now: Date = Date()) async -> Result {
         let key = "\(receipt.openid)\u{0}\(receipt.createTime)\u{0}\(receipt.msgid)"
-        guard recent.withLock({ $0.insert(key) }) else { return .duplicate }
+        guard !index.isReceiptPublished(key), recent.withLock({ $0.insert(key) }) else { return .duplicate }
         let entry = await index.lookup(receipt.msgid, waitingAtMost: lookupWait)
         let record = ReceiptRecord(
             msgid: receipt.msgid, to: receipt.openid, app: entry?.app ?? account, status: receipt.status, id: entry?.id, receivedAt: now)
         do throws(KafkaError) {
             try await producer.send(
                 KafkaRecord(topic: resultsTopic, key: Array((entry?.id ?? String(receipt.msgid)).utf8), value: record.json()))
+            if let markersTopic {
+                // Best effort: without it, a repeat reaching another instance is published twice.
+                do throws(KafkaError) { try await producer.send(MsgidRecord.receiptMarker(topic: markersTopic, key: key)) } catch {
+                    logger.debug("receipt marker not written", metadata: ["msgid": "\(receipt.msgid)", "error": "\(error)"])
+                }
+            }
             return .published(id: entry?.id)
         } catch {
             recent.withLock { $0.remove(key) }
@@ -67,6 +80,8 @@ struct RecentKeys {
         while order.count > capacity, let oldest = order.popFirst() { keys.remove(oldest) }
         return true
     }
+
+    func contains(_ key: String) -> Bool { keys.contains(key) }
 
     mutating func remove(_ key: String) {
         keys.remove(key)

@@ -70,7 +70,9 @@ struct RunCommand: AsyncParsableCommand {
                     instanceID: settings.instanceID, limits: assembly.limits, logger: logger))
         }
         if resolved.http.port != 0 {
-            let receipts = ReceiptPublisher(producer: producer, resultsTopic: settings.resultsTopic, index: index, logger: logger)
+            let receipts = ReceiptPublisher(
+                producer: producer, resultsTopic: settings.resultsTopic, index: index,
+                markersTopic: settings.msgidsTopic.isEmpty ? nil : settings.msgidsTopic, logger: logger)
             let endpoints = HTTPEndpoints(
                 readiness: Readiness(
                     consumer: assembly.consumer, requestsTopic: settings.requestsTopic, wechat: assembly.wechat,

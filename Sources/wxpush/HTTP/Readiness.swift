@@ -24,7 +24,12 @@ struct Readiness: Sendable {
 
     func check() async -> Report {
         await withTaskGroup(of: (Int, String, String?).self) { group in
-            group.addTask { (0, "group", consumer.hasJoinedGroup ? nil : "no assignment from the consumer group yet") }
+            group.addTask {
+                let problem =
+                    consumer.isShuttingDown
+                    ? "shutting down (draining)" : consumer.isGroupMember ? nil : "no assignment from the consumer group (yet, or it was lost)"
+                return (0, "group", problem)
+            }
             group.addTask {
                 let problem = await bounded {
                     do throws(KafkaError) {
