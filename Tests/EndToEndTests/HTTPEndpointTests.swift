@@ -87,7 +87,8 @@ struct HTTPEndpointTests {
         #expect(logged.count > 10_000, "the trace log is suspiciously short")
         #expect(logged.split(separator: "\n").contains { $0.hasSuffix(" receipt") }, "no receipt was logged at trace level")
         let secrets =
-            [run.pipeline.account.secret, Self.aesKey, "callbackToken1", "intakeToken-0123456789abcdef"] + run.pipeline.simulator.issuedTokens
+            [run.pipeline.account.secret, Self.aesKey, "callbackToken1", "intakeToken-0123456789abcdef"]
+            + run.pipeline.simulator.issuedTokens
         #expect(run.pipeline.simulator.issuedTokens.count >= 1)
         for secret in secrets { #expect(!everything.contains(secret), "a secret (\(secret.prefix(4))…) leaked") }
         try? FileManager.default.removeItem(at: log)

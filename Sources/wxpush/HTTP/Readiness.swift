@@ -27,7 +27,8 @@ struct Readiness: Sendable {
             group.addTask {
                 let problem =
                     consumer.isShuttingDown
-                    ? "shutting down (draining)" : consumer.isGroupMember ? nil : "no assignment from the consumer group (yet, or it was lost)"
+                    ? "shutting down (draining)"
+                    : consumer.isGroupMember ? nil : "no assignment from the consumer group (yet, or it was lost)"
                 return (0, "group", problem)
             }
             group.addTask {
