@@ -18,6 +18,9 @@ extension PartitionWorker {
         /// Where a next owner must start reading, were this the commit point.
         var floor: Int64 { pending.values.min() ?? next }
 
+        /// The record's send is being written: its offset will be at least the next one.
+        mutating func writing(_ offset: Int64) { pending[offset] = next }
+
         /// The record's send went into the log at `logOffset` (acknowledged: later writes get more).
         mutating func written(_ offset: Int64, at logOffset: Int64) {
             pending[offset] = logOffset

@@ -200,7 +200,7 @@ struct PartitionWorker: Sendable {
             perform(state.scheduler.attemptEnded(offset), &state, group: &group, mailbox: mailbox)
             // Into the sent log first: its offset will be at least the next one.
             let logSent = outcome.status == .sent && outcome.msgid != nil && state.sentLog != nil
-            if logSent { state.sentLog!.pending[offset] = state.sentLog!.next }
+            if logSent { state.sentLog?.writing(offset) }
             publish(offset, outcome, state, logSent: logSent, group: &group, mailbox: mailbox)
         case .attempted(let offset, .retry(let send, let instant)):
             state.sends[offset] = send

@@ -16,10 +16,11 @@ struct ResultsReport {
         var byStatus: [String: Int] = [:]
         var receipts: [String: Int] = [:]
         var latencies: [Double] = []
+        /// Why what was not sent was not, by reason (the first 72 characters).
+        var reasons: [String: Int] = [:]
     }
 
     private(set) var tallies: [Key: Tally] = [:]
-    private(set) var reasons: [String: Int] = [:]
     private(set) var outcomes = 0
     private var keyByID: [String: Key] = [:]
     /// Receipts waiting for the end, when every outcome is known: (id, account, status).
@@ -38,7 +39,9 @@ struct ResultsReport {
             if status == "sent", let received = Self.date(fields["received_at"]), let completed = Self.date(fields["completed_at"]) {
                 tallies[key, default: Tally()].latencies.append(completed.timeIntervalSince(received) * 1000)
             }
-            if status != "sent", let reason = fields["reason"]?.string { reasons[String(reason.prefix(72)), default: 0] += 1 }
+            if status != "sent", let reason = fields["reason"]?.string {
+                tallies[key, default: Tally()].reasons[String(reason.prefix(72)), default: 0] += 1
+            }
         case "receipt":
             guard let status = fields["status"]?.string else { return }
             receipts.append((fields["id"]?.string, account, status))
@@ -88,9 +91,11 @@ struct ResultsReport {
                         : String(repeating: " ", count: widths[column] - cell.count) + cell
                 }.joined(separator: "  "))
         }
-        if !reasons.isEmpty {
-            lines += ["", "top reasons (not sent):"]
-            for (reason, count) in reasons.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(10) {
+        let withReasons = tallies.filter { !$0.value.reasons.isEmpty }.sorted { $0.key < $1.key }
+        if !withReasons.isEmpty { lines += ["", "top reasons (not sent), per account and type:"] }
+        for (key, tally) in withReasons {
+            lines.append("  \(key.account) \(key.type)")
+            for (reason, count) in tally.reasons.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(5) {
                 lines.append(String(format: "%8d  ", count) + reason)
             }
         }
