@@ -94,7 +94,7 @@ extension EmbeddedPipeline {
                 { requests: \(requests), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
                   progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
                   demand: \(options.demandExchange ? settings.demandTopic : "\"\"") }
-              properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+              properties: { session.timeout.ms: "\(options.sessionTimeoutMilliseconds)", heartbeat.interval.ms: "500" }
             wechat:
               api_base: \(simulatorURL)
               request_timeout: \(options.requestTimeout)
@@ -150,6 +150,9 @@ public struct RunOptions: Sendable {
     /// A second requests topic, of priority 1 (the pipeline's own has 0); nil: one topic.
     public var priorityTopic: String?
     public var priorityMinShare = 0.1
+    /// The group session timeout. The embedded cluster waits this minus a second before the
+    /// second round of a cooperative rebalance (a real broker goes on once every member rejoined).
+    public var sessionTimeoutMilliseconds = 6_000
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

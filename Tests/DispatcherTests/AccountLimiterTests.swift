@@ -183,3 +183,26 @@ struct AccountLimiterPriorityTests {
         }
     }
 }
+
+@Suite("AccountLimiter: forgotten reservations")
+struct AccountLimiterForgetTests {
+    let clock = ManualClock()
+    let noon = Date(timeIntervalSince1970: 1_796_126_400)
+
+    @Test("forgotten reservations give their quota back and hand out no time twice")
+    func forgetGivesBack() {
+        var limiter = AccountLimiter<ManualClock>(limits: AccountLimits(rate: 10, burst: 1, dailyQuota: 1_000))
+        for _ in 0..<11 { _ = limiter.reserve(now: clock.now, date: noon) }
+        #expect(limiter.usedToday == 11)
+        clock.advance(by: .milliseconds(500))
+        // 10 reservations at 10/s, half a second later: 5 of them are due, 5 still ahead.
+        limiter.forgetReservations(now: clock.now)
+        #expect(limiter.usedToday == 6)
+        // The bucket was refilled to now before the debt was forgiven: nothing is free at once.
+        guard case .wait(let until, reserved: true) = limiter.reserve(now: clock.now, date: noon) else {
+            Issue.record("a token was handed out twice")
+            return
+        }
+        #expect(clock.now.duration(to: until) == .milliseconds(100))
+    }
+}

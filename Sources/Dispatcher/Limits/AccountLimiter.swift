@@ -43,7 +43,7 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
 
     public init(limits: AccountLimits, minimumShare: Double = 0.1) {
         self.limits = limits
-        self.minimumShare = min(0.5, max(0, minimumShare))
+        self.minimumShare = min(0.5, max(0.01, minimumShare))
     }
 
     /// Sends per second this instance may make (nil: unlimited).
@@ -88,9 +88,10 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         guard let rate, rate > 0 else { return (.go, false) }
         lastAsked[priority] = now
         let splitChanged = split(now: now, demand: parked.union(lastAsked.filter { $0.value.duration(to: now) < .seconds(1) }.keys))
-        if splitChanged { forgetReservations() }
+        if splitChanged { forgetReservations(now: now) }
         var bucket = buckets[priority]!
         let classRate = rate * bucket.fraction
+        guard classRate > 0 else { return (.wait(until: now.advanced(by: .seconds(1)), reserved: false), splitChanged) }
         refill(&bucket, now: now, rate: classRate)
         bucket.tokens -= 1
         buckets[priority] = bucket
@@ -104,7 +105,7 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         guard buckets.count > 1 else { return false }
         let demand = parked.union(lastAsked.filter { $0.value.duration(to: now) < .seconds(1) }.keys)
         guard !demand.isEmpty, split(now: now, demand: demand) else { return false }
-        forgetReservations()
+        forgetReservations(now: now)
         return true
     }
 
@@ -156,9 +157,16 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// The records parked for the rate are about to ask again (their limits changed): their
-    /// reservations are dropped, so the bucket is not charged twice.
-    public mutating func forgetReservations() {
-        for priority in buckets.keys { buckets[priority]!.tokens = max(buckets[priority]!.tokens, 0) }
+    /// reservations are dropped, so neither the bucket nor the day's quota is charged twice. Each
+    /// bucket is refilled to `now` first, so the time its debt covered is not handed out again.
+    public mutating func forgetReservations(now: C.Instant) {
+        for (priority, var bucket) in buckets {
+            if let rate { refill(&bucket, now: now, rate: rate * bucket.fraction) }
+            let forgiven = max(0, -bucket.tokens).rounded(.down)
+            if forgiven > 0, day != nil { day!.used = max(0, day!.used - Int(forgiven)) }
+            bucket.tokens = max(bucket.tokens, 0)
+            buckets[priority] = bucket
+        }
     }
 
     /// A new share after a rebalance. The buckets keep what they have, within the new capacity.

@@ -53,7 +53,11 @@ public final class SendLimits: Sendable {
     /// one holds every send but the probe), then its rate and quota (`.go` for an account without
     /// limits). When the priorities' split of the rate moved, the parked records ask again.
     /// `epoch`: the account's limit changes so far; a reservation made in an older one is void.
-    public func reserve(account: String, priority: Int = 0) -> (decision: AccountLimiter<ContinuousClock>.Decision, epoch: Int) {
+    /// `holding`: the epoch of the reservation the record waited for, if any: still valid, it goes
+    /// without being charged again; void (the limits changed since), it asks anew.
+    public func reserve(
+        account: String, priority: Int = 0, holding: Int? = nil
+    ) -> (decision: AccountLimiter<ContinuousClock>.Decision, epoch: Int) {
         let (decision, woken, epoch) = state.withLock { state -> (AccountLimiter<ContinuousClock>.Decision, [Wakeup], Int) in
             let now = ContinuousClock.now
             switch state.breakers[account]?.permit(now: now) ?? .go {
@@ -62,6 +66,7 @@ public final class SendLimits: Sendable {
             case .go: break
             }
             guard state.accounts[account] != nil else { return (.go, [], 0) }
+            if let holding, holding == state.changes[account] ?? 0 { return (.go, [], holding) }
             let parked = Set((state.parked[account] ?? [:]).filter { $0.value > 0 }.keys)
             let (decision, splitChanged) = state.accounts[account]!.reserve(now: now, date: Date(), priority: priority, parked: parked)
             guard splitChanged else { return (decision, [], state.changes[account] ?? 0) }
@@ -122,7 +127,7 @@ public final class SendLimits: Sendable {
 
     /// The account's parked records must ask again: their reservations are forgotten.
     private static func changed(_ account: String, _ state: inout State, forget: Bool = true) -> [Wakeup] {
-        if forget { state.accounts[account]?.forgetReservations() }
+        if forget { state.accounts[account]?.forgetReservations(now: .now) }
         state.changes[account, default: 0] += 1
         return Array(state.workers.values)
     }

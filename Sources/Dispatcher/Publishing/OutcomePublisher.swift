@@ -101,12 +101,16 @@ public struct OutcomePublisher: Sendable {
         guard size + 512 > limit else {
             return KafkaRecord(topic: deadLetterTopic, key: original.key, value: original.value, headers: headers)
         }
-        headers = headers.filter { $0.name.hasPrefix("wxpush-") }
+        // The trace context (the first of each, if short) stays with the reference copy.
+        let trace = ["traceparent", "x-request-id"].compactMap { name in
+            original.headers.first { $0.name == name && ($0.value?.count ?? 0) <= 256 }
+        }
+        headers = headers.filter { $0.name.hasPrefix("wxpush-") } + trace
         headers.append(
             KafkaHeader(
                 name: "wxpush-truncated",
                 string:
-                    "reference copy: the original (\(size) bytes with key and headers) exceeds \(limit) bytes; value keeps its first bytes, original headers dropped"
+                    "reference copy: the original (\(size) bytes with key and headers) exceeds \(limit) bytes; value keeps its first bytes, original headers dropped but the trace context"
             ))
         let keep = max(0, min(original.value.count, limit / 2))
         return KafkaRecord(

@@ -49,8 +49,10 @@ public struct SentLog: Sendable {
 
     /// What a new owner learns from the log.
     struct Reading: Sendable {
-        /// Records at or above the commit point that were sent: request offset → entry.
+        /// Records at or above the commit point that were sent: request offset → entry, and
+        /// → the entry's offset in the log.
         var alreadySent: [Int64: Entry] = [:]
+        var loggedAt: [Int64: Int64] = [:]
         /// Every send read, for the throttles.
         var recent: [Entry] = []
         /// At least the offset the next write gets.
@@ -88,9 +90,29 @@ public struct SentLog: Sendable {
     }
 
     /// Records `entry` as sent for `source`'s record at `offset`; returns its sent-log offset once
-    /// the brokers acknowledged it. Retried like an outcome until acknowledged; nil when cancelled
-    /// or after a fatal producer error (the outcome's own publish then reports that).
-    func write(_ entry: Entry, source: TopicPartition, offset: Int64, to partition: TopicPartition, logger: Logger) async -> Int64? {
+    /// the brokers acknowledged it. Retried like an outcome until acknowledged. WeChat accepted
+    /// the send already, so the write outlives the caller's cancellation (a drain deadline, a lost
+    /// partition, a second signal) for up to `outliving`; nil after that, or after a fatal
+    /// producer error (the outcome's own publish then reports it).
+    func write(
+        _ entry: Entry, source: TopicPartition, offset: Int64, to partition: TopicPartition, outliving: Duration = .seconds(5),
+        logger: Logger
+    ) async -> Int64? {
+        let writing = Task { await attempts(entry, source: source, offset: offset, to: partition, logger: logger) }
+        return await withTaskCancellationHandler {
+            await writing.value
+        } onCancel: {
+            Task {
+                try? await Task.sleep(for: outliving)
+                writing.cancel()
+            }
+        }
+    }
+
+    /// Until acknowledged (its offset), cancelled or a fatal producer error (nil).
+    private func attempts(
+        _ entry: Entry, source: TopicPartition, offset: Int64, to partition: TopicPartition, logger: Logger
+    ) async -> Int64? {
         var attempt = 0
         while !Task.isCancelled {
             do throws(KafkaError) {
@@ -126,7 +148,10 @@ public struct SentLog: Sendable {
         guard start < marks.high else { return reading }
         for message in try await reader.read(partition, from: start, timeout: .seconds(60)) {
             guard let (offset, entry) = Self.decode(message, source: source) else { continue }
-            if offset >= committed { reading.alreadySent[offset] = entry }
+            if offset >= committed {
+                reading.alreadySent[offset] = entry
+                reading.loggedAt[offset] = message.offset
+            }
             if since != nil { reading.recent.append(entry) }
         }
         return reading
@@ -144,5 +169,5 @@ public struct SentLog: Sendable {
     }
 
     /// The most records read back for the throttles' windows.
-    static let recentLimit: Int64 = 500_000
+    static let recentLimit: Int64 = 100_000
 }

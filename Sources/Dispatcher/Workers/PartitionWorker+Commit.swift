@@ -29,11 +29,11 @@ extension PartitionWorker {
     }
 
     /// The position reached: the commit point with the offsets done above it.
-    func currentPoint(_ state: State) -> CommitPoint? { progress(state)?.point }
+    func currentPoint(_ state: inout State) -> CommitPoint? { progress(&state)?.point }
 
     /// The position to commit now, if it moved since the last commit.
-    func commitPoint(_ state: State) -> CommitPoint? {
-        let point = currentPoint(state)
+    func commitPoint(_ state: inout State) -> CommitPoint? {
+        let point = currentPoint(&state)
         return point == state.committed ? nil : point
     }
 
@@ -44,8 +44,7 @@ extension PartitionWorker {
             switch report {
             case .published(let offset, .acknowledged):
                 _ = state.scheduler.published(offset)
-                state.sentLog?.pending[offset] = nil
-                publisher.transactions?.offer(state.stop == .lost ? nil : progress(state), for: partition.topicPartition)
+                publisher.transactions?.offer(state.stop == .lost ? nil : progress(&state), for: partition.topicPartition)
             case .sentLogged(let offset, let logOffset):
                 state.sentLog?.written(offset, at: logOffset)
             default:
@@ -56,7 +55,7 @@ extension PartitionWorker {
 
     /// One commit at a time, in a child task, so the loop never waits for the coordinator.
     func commitInBackground(_ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
-        guard !state.commitInFlight, !consumer.mayBeRebalancing(), let point = commitPoint(state) else { return }
+        guard !state.commitInFlight, !consumer.mayBeRebalancing(), let point = commitPoint(&state) else { return }
         state.commitInFlight = true
         group.addTask {
             let succeeded = await commit(point, timeout: .seconds(5))
@@ -66,6 +65,7 @@ extension PartitionWorker {
 
     /// The last commit, while the partition is still ours; none for a lost partition.
     func finish(_ state: State, drainDeadline: ContinuousClock.Instant) async {
+        var state = state
         switch state.stop {
         case .lost:
             logger.warning("\(partition.topicPartition) was lost (session timeout): in-flight work cancelled, nothing committed")
@@ -89,12 +89,12 @@ extension PartitionWorker {
             // At shutdown, the group's own offset too (for lag and for readers of the group). Not on
             // a revoke: a commit answered after yet another rebalance began makes librdkafka 2.0
             // drop the assignment as lost, and the progress log already has it.
-            if committed, consumer.isShuttingDown, let point = currentPoint(state) {
+            if committed, consumer.isShuttingDown, let point = currentPoint(&state) {
                 _ = await commit(point, timeout: .seconds(1))
             }
             return
         }
-        guard let point = commitPoint(state) else { return }
+        guard let point = commitPoint(&state) else { return }
         // Bounded by the drain deadline (plus a little): with the brokers gone, waiting longer
         // only delays the exit. Cancelled (a second signal): one short try.
         let timeout = state.stop == .cancelled ? .seconds(1) : max(.seconds(1), drainDeadline + .seconds(2) - .now)

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import Kafka
 
 /// The sent log's side of a partition (`SentLog`): what it says was sent before this worker
@@ -11,19 +12,29 @@ extension PartitionWorker {
         var alreadySent: [Int64: SentLog.Entry]
         /// At least the offset the next write gets: above every write acknowledged so far.
         var next: Int64
-        /// Records written (or being written) whose outcome is not published yet → the lowest
-        /// sent-log offset each may have.
-        var pending: [Int64: Int64] = [:]
+        /// Every record sent (or being written, or answered from the log) that the commit point
+        /// has not passed yet, with the lowest log offset its entry may have. Kept until the
+        /// commit point passes the record, not just until its outcome is out: a done offset that
+        /// does not fit in the commit's metadata is redone by the next owner, who must find it.
+        var logged = Heap<Logged>()
 
-        /// Where a next owner must start reading, were this the commit point.
-        var floor: Int64 { pending.values.min() ?? next }
+        struct Logged: Comparable {
+            var logOffset: Int64
+            var requestOffset: Int64
+            static func < (a: Logged, b: Logged) -> Bool { (a.logOffset, a.requestOffset) < (b.logOffset, b.requestOffset) }
+        }
+
+        /// Where a next owner must start reading, were `committed` the commit point.
+        mutating func floor(committed: Int64) -> Int64 {
+            while let lowest = logged.min, lowest.requestOffset < committed { logged.removeMin() }
+            return logged.min?.logOffset ?? next
+        }
 
         /// The record's send is being written: its offset will be at least the next one.
-        mutating func writing(_ offset: Int64) { pending[offset] = next }
+        mutating func writing(_ offset: Int64) { logged.insert(Logged(logOffset: next, requestOffset: offset)) }
 
         /// The record's send went into the log at `logOffset` (acknowledged: later writes get more).
         mutating func written(_ offset: Int64, at logOffset: Int64) {
-            pending[offset] = logOffset
             next = max(next, logOffset + 1)
         }
     }
@@ -51,7 +62,10 @@ extension PartitionWorker {
                     guard let rule = processor.rules.throttle(for: entry.type), let to = entry.to, let at = entry.at else { continue }
                     throttle.record(type: entry.type ?? "", to: to, rule: rule, at: at)
                 }
-                return SentLogState(partition: logPartition, alreadySent: reading.alreadySent, next: reading.next)
+                var state = SentLogState(partition: logPartition, alreadySent: reading.alreadySent, next: reading.next)
+                // Answered from the log, these must stay findable until committed.
+                for (offset, logOffset) in reading.loggedAt { state.logged.insert(.init(logOffset: logOffset, requestOffset: offset)) }
+                return state
             } catch {
                 logger.warning("\(source): the sent log could not be read (\(error)); sends wait for it")
             }
@@ -63,9 +77,9 @@ extension PartitionWorker {
     }
 
     /// The progress to commit or offer: the scheduler's, with the sent log's floor.
-    func progress(_ state: State) -> CommitProgress? {
+    func progress(_ state: inout State) -> CommitProgress? {
         guard var progress = state.scheduler.commitProgress else { return nil }
-        progress.sentLogFloor = state.sentLog?.floor
+        progress.sentLogFloor = state.sentLog?.floor(committed: progress.offset)
         return progress
     }
 }

@@ -127,7 +127,16 @@ struct PartitionWorker: Sendable {
         while !partition.isEnded && !Task.isCancelled {
             do throws(KafkaError) {
                 var counts: [String: Int] = [:]
-                for topic in settings.allRequestTopics { counts[topic] = try await consumer.partitionCount(of: topic) }
+                for topic in settings.allRequestTopics {
+                    do throws(KafkaError) {
+                        counts[topic] = try await consumer.partitionCount(of: topic)
+                    } catch
+                        where topic != partition.topicPartition.topic && [.unknownTopic, .unknownTopicOrPartition].contains(error.code)
+                    {
+                        // A listed topic that does not exist (yet) has no partitions to share with.
+                        counts[topic] = 0
+                    }
+                }
                 return counts
             } catch {
                 logger.warning(
@@ -210,9 +219,8 @@ struct PartitionWorker: Sendable {
             break  // only after cancelAll: the record stays uncommitted and is redelivered
         case .published(let offset, .acknowledged):
             state.originals[offset] = nil
-            state.sentLog?.pending[offset] = nil
             perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
-            publisher.transactions?.offer(progress(state), for: partition.topicPartition)
+            publisher.transactions?.offer(progress(&state), for: partition.topicPartition)
         case .sentLogged(let offset, let logOffset):
             state.sentLog?.written(offset, at: logOffset)
         case .published(_, .fatal(let error)):
@@ -316,8 +324,9 @@ struct PartitionWorker: Sendable {
     private func limitWait(
         _ offset: Int64, _ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State
     ) -> ContinuousClock.Instant? {
-        guard let limits, state.reserved.removeValue(forKey: offset) == nil else { return nil }
-        let (decision, epoch) = limits.reserve(account: send.event.app, priority: priority)
+        guard let limits else { return nil }
+        let held = state.reserved.removeValue(forKey: offset)
+        let (decision, epoch) = limits.reserve(account: send.event.app, priority: priority, holding: held)
         switch decision {
         case .go:
             return nil
@@ -352,14 +361,16 @@ struct PartitionWorker: Sendable {
             }
             let result = await publisher.publish(outcome, original: original, logger: logger)
             if result == .acknowledged { stats.record(outcome) } else { stats.recordPublishFailure() }
-            if result == .acknowledged, logger.logLevel <= .debug {
+            // One line per outcome at debug; per problem (failed, or copied to the DLQ) at warning.
+            let level: Logger.Level = outcome.status == .failed || outcome.needsDeadLetter ? .warning : .debug
+            if result == .acknowledged, logger.logLevel <= level {
                 var metadata: Logger.Metadata = [
                     "id": "\(LogText.id(outcome.id))", "status": "\(outcome.status.rawValue)", "attempts": "\(outcome.attempts)",
                 ]
                 if let errcode = outcome.errcode { metadata["errcode"] = "\(errcode)" }
                 if let reason = outcome.reason { metadata["reason"] = "\(Outcome.cap(reason, 200))" }
                 if let trace = outcome.trace { metadata[trace.name] = "\(trace.value)" }
-                logger.debug("outcome", metadata: metadata)
+                logger.log(level: level, "outcome \(outcome.status.rawValue)", metadata: metadata)
             }
             mailbox.post(.published(offset, result))
         }

@@ -29,7 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
     var rules: String = "config/rules.yaml"
 
     func run() async throws {
-        LogSetup.bootstrap(defaultLevel: .warning)
+        // The mix is full of problems on purpose (each one a warning line in `run`): errors only.
+        LogSetup.bootstrap(defaultLevel: .error)
         let logger = Logger(label: "wxpush.demo")
         var problems: [String] = []
         guard case (_, let book?) = RulesLoader.load(path: rules, &problems) else {

@@ -110,10 +110,12 @@ struct ConfigurationLoader {
             dispatcher?.commitInterval, "dispatcher.commit_interval", default: settings.commitInterval, &problems)
         settings.exactlyOnce = dispatcher?.exactlyOnce ?? settings.exactlyOnce
         if let share = dispatcher?.priorityMinShare {
-            if (0...0.5).contains(share) {
+            if share > 0 && share <= 0.5 {
                 settings.priorityMinimumShare = share
             } else {
-                problems.append("dispatcher.priority_min_share: \(share); use 0…0.5 (the lower priorities' part of a bound rate)")
+                problems.append(
+                    "dispatcher.priority_min_share: \(share); use more than 0 and at most 0.5 (the lower priorities' part of a bound rate, so they are never starved)"
+                )
             }
         }
         settings.instanceID = environment["WXPUSH_INSTANCE_ID"] ?? dispatcher?.instanceID ?? settings.instanceID
