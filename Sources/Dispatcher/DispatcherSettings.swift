@@ -15,8 +15,8 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// not kept (template messages then rely on `client_msg_id`, ten minutes; subscribe ones on nothing).
     public var sentTopic: String = "wxpush.sent"
     /// Each instance's demand per limited account (compacted), for re-dividing account limits by
-    /// demand (`DemandExchange`). Empty (the default): shares follow partitions only.
-    public var demandTopic: String = ""
+    /// demand (`DemandExchange`). Empty: shares follow partitions only.
+    public var demandTopic: String = "wxpush.demand"
     /// Request topics with a priority each (`requestsTopic` included; unlisted topics have 0):
     /// when an account's rate binds, the highest priority with records waiting gets the budget
     /// first and the others keep `priorityMinimumShare` of it together.

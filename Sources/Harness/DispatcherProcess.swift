@@ -144,7 +144,7 @@ public struct RunOptions: Sendable {
     /// The bearer token of the operator endpoints; nil: none.
     public var adminToken: String?
     /// Limits re-divided by demand across instances (the demand topic); false: by partitions only.
-    public var demandExchange = false
+    public var demandExchange = true
     /// Sends recorded in the sent log before their outcomes (`kafka.topics.sent`); false: not kept.
     public var sentLog = true
     /// A second requests topic, of priority 1 (the pipeline's own has 0); nil: one topic.

@@ -80,6 +80,19 @@ struct LimitTests {
 }
 
 extension LimitTests {
+    @Test("the demand exchange: all the load on 2 of 6 partitions, 3 instances, most of the budget used; no 45011")
+    func demandExchangeOnSkewedLoad() async throws {
+        var run = LimitRun(instances: 3, events: 2_400, openids: 600, limits: "{ rate: 200/s, burst: 40 }", loadedPartitions: [0, 1])
+        run.simulatorRate = RateLimit(perSecond: 200, burst: 200)
+        run.demandExchange = true
+        let result = try await run.execute(executable: try WXPushProcess.executable().path, logger: .test("wxpush.limits"))
+        print("limits | demand exchange, skewed load | measured \(String(format: "%.1f", result.deliveredPerSecond))/s of 200/s")
+        #expect(result.byStatus["sent"] == 2_400)
+        #expect(result.errorsByCode["45011"] == nil, "the simulator answered 45011: the limit was overrun")
+        // By partitions alone it is 2/3 of the rate (measured 66.7%).
+        #expect(result.deliveredPerSecond >= 0.8 * 200, "measured \(result.deliveredPerSecond)/s")
+    }
+
     @Test("priorities: a high-priority topic gets the bound rate first, the low one keeps its minimum share; no 45011")
     func priorities() async throws {
         var simulator = SimulatorConfiguration()
