@@ -100,6 +100,25 @@ struct PartitionSchedulerTests {
         #expect(scheduler.room == 2)
     }
 
+    @Test("outcomes that cannot get out stop new sends at four windows; they start again as outcomes go")
+    func publishingBackpressure() {
+        var scheduler = Scheduler(limits: .init(window: 2, maxRecords: 100, maxBytes: 1 << 20))
+        var sent: [Int64] = []
+        for offset in 0..<20 { sent += sends(scheduler.received(Int64(offset), key: key("r\(offset)"), bytes: 1, needsSend: true).actions) }
+        #expect(sent == [0, 1])
+        // Every attempt ends but no outcome is acknowledged (Kafka is down).
+        var index = 0
+        while index < sent.count {
+            sent += sends(scheduler.attemptEnded(sent[index]))
+            index += 1
+        }
+        #expect(scheduler.publishing == 8)
+        #expect(scheduler.sending == 0)
+        #expect(sent.count == 8, "sends went on while their outcomes could not get out")
+        // An outcome gets out: one more send may start.
+        #expect(sends(scheduler.published(0)) == [8])
+    }
+
     @Test("the buffer pauses at its byte bound")
     func pauseByBytes() {
         var scheduler = Scheduler(limits: .init(window: 4, maxRecords: 100, maxBytes: 1_000))

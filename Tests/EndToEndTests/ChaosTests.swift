@@ -17,18 +17,8 @@ struct ChaosTests {
         options.commitInterval = "100ms"
         let config = try run.configuration(options)
         try await run.produce()
-        var moments = (1...5).map { _ in Int.random(in: 1_000..<18_000) }.sorted()
-        var child = try run.instance(config)
-        while let moment = moments.first {
-            moments.removeFirst()
-            try await run.waitFor(ids: moment, timeout: .seconds(120), sampling: [child])
-            child.signal(SIGKILL)
-            _ = try await child.waitForExit(timeout: .seconds(10))
-            child = try run.instance(config)
-        }
-        try await run.waitFor(ids: run.events.count, timeout: .seconds(180), sampling: [child])
-        child.signal(SIGTERM)
-        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        let exit = try await run.killAndRestart(config, at: (1...5).map { _ in Int.random(in: 1_000..<18_000) })
+        #expect(exit == 0)
         let row = await run.finish()
         #expect(row.lost == 0)
         #expect(row.duplicateDeliveries == 0)
@@ -51,18 +41,8 @@ struct ChaosTests {
         options.commitInterval = "2s"
         let config = try run.configuration(options)
         try await run.produce()
-        var moments = (1...3).map { _ in Int.random(in: 500..<5_000) }.sorted()
-        var child = try run.instance(config)
-        while let moment = moments.first {
-            moments.removeFirst()
-            try await run.waitFor(ids: moment, timeout: .seconds(120), sampling: [child])
-            child.signal(SIGKILL)
-            _ = try await child.waitForExit(timeout: .seconds(10))
-            child = try run.instance(config)
-        }
-        try await run.waitFor(ids: run.events.count, timeout: .seconds(180), sampling: [child])
-        child.signal(SIGTERM)
-        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        let exit = try await run.killAndRestart(config, at: (1...3).map { _ in Int.random(in: 500..<5_000) })
+        #expect(exit == 0)
         let row = await run.finish()
         let fromLog = run.collector.all.values.filter { $0.first?.outcome.reason?.hasPrefix("already_sent") == true }.count
         print("chaos | crash, subscribe | outcomes reported from the sent log instead of sending again: \(fromLog)")

@@ -95,7 +95,7 @@ public struct SentLog: Sendable {
     /// partition, a second signal) for up to `outliving`; nil after that, or after a fatal
     /// producer error (the outcome's own publish then reports it).
     func write(
-        _ entry: Entry, source: TopicPartition, offset: Int64, to partition: TopicPartition, outliving: Duration = .seconds(5),
+        _ entry: Entry, source: TopicPartition, offset: Int64, to partition: TopicPartition, outliving: Duration = .seconds(1),
         logger: Logger
     ) async -> Int64? {
         let writing = Task { await attempts(entry, source: source, offset: offset, to: partition, logger: logger) }

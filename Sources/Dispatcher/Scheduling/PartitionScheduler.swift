@@ -9,7 +9,9 @@ import HeapModule
 ///
 /// A record holds a send slot only while it is sending. Records of one order key (the recipient)
 /// are sent strictly in offset order: a record waits, slot-free, until the one before it finished
-/// (or gave up). A retry waits out its backoff slot-free too, keeping its key's turn.
+/// (or gave up). A retry waits out its backoff slot-free too, keeping its key's turn. Sending also
+/// waits while `publishingLimit` outcomes are not out yet: when Kafka cannot take them (an outage),
+/// WeChat stops getting sends whose outcome nobody could record.
 public struct PartitionScheduler<C: Clock>: Sendable {
     public struct Limits: Sendable, Equatable {
         /// Records sending at once.
@@ -61,6 +63,8 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     private var progress = OffsetTracker()
     private var bytes = 0
     public private(set) var sending = 0
+    /// Records whose outcome is being published.
+    public private(set) var publishing = 0
     public private(set) var isPaused = false
     /// Revoked or shutting down: nothing new starts; in-flight attempts and publishes finish.
     public private(set) var isDraining = false
@@ -79,7 +83,11 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     }
 
     /// Nothing is sending or publishing: a drain may end (parked records go to the next owner).
-    public var isIdle: Bool { sending == 0 && !records.values.contains { $0.phase == .publishing } }
+    public var isIdle: Bool { sending == 0 && publishing == 0 }
+
+    /// Outcomes not out yet beyond which nothing new is sent: four windows (publishing takes
+    /// milliseconds, a transaction's commit a little longer).
+    public var publishingLimit: Int { limits.window * 4 }
 
     /// The next commit point, and the offsets done above it (they are skipped after a restart).
     public var committable: Int64? { progress.committable }
@@ -97,6 +105,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     ) -> (actions: [Action], inOrder: Bool) {
         let inOrder = progress.received(offset)
         var record = Record(key: key, bytes: bytes, phase: needsSend ? .waitingForTurn : .publishing)
+        if !needsSend { publishing += 1 }
         if needsSend {
             if let key {
                 turns[key, default: []].append(offset)
@@ -126,6 +135,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
             retryAt[offset] = instant
         } else {
             records[offset]?.phase = .publishing
+            publishing += 1
             passTurn(after: offset, key: record.key)
         }
         return fill()
@@ -135,12 +145,15 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     public mutating func published(_ offset: Int64) -> [Action] {
         guard let record = records.removeValue(forKey: offset) else { return [] }
         bytes -= record.bytes
+        if record.phase == .publishing { publishing -= 1 }
         progress.completed(offset)
+        var actions = fill()
         // Resume with a quarter free: enough to refill without pausing at once, little enough that a
         // partition is not held paused while one slow recipient drains its backlog.
-        guard isPaused && records.count <= limits.maxRecords * 3 / 4 && bytes <= limits.maxBytes * 3 / 4 else { return [] }
+        guard isPaused && records.count <= limits.maxRecords * 3 / 4 && bytes <= limits.maxBytes * 3 / 4 else { return actions }
         isPaused = false
-        return [.resume]
+        actions.append(.resume)
+        return actions
     }
 
     /// Ends the backoffs of `offsets` at `now` (an operator cleared the wait they were parked for);
@@ -172,7 +185,7 @@ public struct PartitionScheduler<C: Clock>: Sendable {
     private mutating func fill() -> [Action] {
         guard !isDraining else { return [] }
         var actions: [Action] = []
-        while sending < limits.window, let offset = ready.popMin() {
+        while sending < limits.window, sending + publishing < publishingLimit, let offset = ready.popMin() {
             records[offset]?.phase = .sending
             sending += 1
             actions.append(.send(offset))

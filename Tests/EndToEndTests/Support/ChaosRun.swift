@@ -57,6 +57,22 @@ final class ChaosRun: Sendable {
             stderr: log ?? FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-chaos-\(UUID().uuidString.prefix(8)).log"))
     }
 
+    /// A `wxpush run` child with `config`, killed (SIGKILL) once each of `moments` outcomes are in
+    /// and started again each time; the last one finishes every event and is stopped (SIGTERM).
+    /// Returns its exit status.
+    func killAndRestart(_ config: String, at moments: [Int]) async throws -> Int32 {
+        var child = try instance(config)
+        for moment in moments.sorted() {
+            try await waitFor(ids: moment, timeout: .seconds(120), sampling: [child])
+            child.signal(SIGKILL)
+            _ = try await child.waitForExit(timeout: .seconds(10))
+            child = try instance(config)
+        }
+        try await waitFor(ids: events.count, timeout: .seconds(180), sampling: [child])
+        child.signal(SIGTERM)
+        return try await child.waitForExit(timeout: .seconds(30))
+    }
+
     /// Notes a child's resident memory (call it now and then; the row shows the peak).
     func sample(_ process: WXPushProcess) {
         let resident = process.residentMiB
