@@ -13,11 +13,11 @@ struct SentLogFloorTests {
         var state = State(partition: TopicPartition(topic: "sent", partition: 0), alreadySent: [:], next: 100)
         #expect(state.floor(committed: 0) == 100)
         state.writing(5)
-        state.written(5, at: 100)
+        state.written(at: 100)
         state.writing(7)
         // 7's write is in flight: its entry gets at least 101.
         #expect(state.floor(committed: 3) == 100)
-        state.written(7, at: 101)
+        state.written(at: 101)
         // 5 is done (its outcome out) but the commit point is still below it: a done offset may be
         // left out of the commit's metadata, so its entry must still be read.
         #expect(state.floor(committed: 5) == 100)

@@ -87,11 +87,10 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
         if dailyQuota != nil { day?.used += 1 }
         guard let rate, rate > 0 else { return (.go, false) }
         lastAsked[priority] = now
-        let splitChanged = split(now: now, demand: parked.union(lastAsked.filter { $0.value.duration(to: now) < .seconds(1) }.keys))
-        if splitChanged { forgetReservations(now: now) }
+        let splitChanged = moveSplit(now: now, parked: parked)
         var bucket = buckets[priority]!
+        // Above 0: `minimumShare` is at least 0.01.
         let classRate = rate * bucket.fraction
-        guard classRate > 0 else { return (.wait(until: now.advanced(by: .seconds(1)), reserved: false), splitChanged) }
         refill(&bucket, now: now, rate: classRate)
         bucket.tokens -= 1
         buckets[priority] = bucket
@@ -102,7 +101,12 @@ public struct AccountLimiter<C: Clock>: Sendable where C.Duration == Duration {
     /// The split again, when nobody asked (a priority's demand may have ended); true if it moved
     /// (reservations made before are then forgotten).
     public mutating func resplit(now: C.Instant, parked: Set<Int>) -> Bool {
-        guard buckets.count > 1 else { return false }
+        buckets.count > 1 && moveSplit(now: now, parked: parked)
+    }
+
+    /// The split for the priorities with demand now (records parked, or a send asked within the
+    /// last second); when it moved, the reservations made at the old one are forgotten.
+    private mutating func moveSplit(now: C.Instant, parked: Set<Int>) -> Bool {
         let demand = parked.union(lastAsked.filter { $0.value.duration(to: now) < .seconds(1) }.keys)
         guard !demand.isEmpty, split(now: now, demand: demand) else { return false }
         forgetReservations(now: now)

@@ -67,8 +67,8 @@ public final class SendLimits: Sendable {
             }
             guard state.accounts[account] != nil else { return (.go, [], 0) }
             if let holding, holding == state.changes[account] ?? 0 { return (.go, [], holding) }
-            let parked = Set((state.parked[account] ?? [:]).filter { $0.value > 0 }.keys)
-            let (decision, splitChanged) = state.accounts[account]!.reserve(now: now, date: Date(), priority: priority, parked: parked)
+            let (decision, splitChanged) = state.accounts[account]!.reserve(
+                now: now, date: Date(), priority: priority, parked: Self.parkedPriorities(account, state))
             guard splitChanged else { return (decision, [], state.changes[account] ?? 0) }
             // The limiter forgot the reservations made at the old split (not this one's).
             let woken = splitMoved(account, &state)
@@ -199,11 +199,15 @@ public final class SendLimits: Sendable {
         let woken = state.withLock { state -> [Wakeup] in
             state.parked[account, default: [:]][priority, default: 0] += delta
             guard delta < 0, state.accounts[account] != nil else { return [] }
-            let parked = Set((state.parked[account] ?? [:]).filter { $0.value > 0 }.keys)
-            guard state.accounts[account]!.resplit(now: .now, parked: parked) else { return [] }
+            guard state.accounts[account]!.resplit(now: .now, parked: Self.parkedPriorities(account, state)) else { return [] }
             return splitMoved(account, &state)
         }
         for wakeup in woken { wakeup.signal() }
+    }
+
+    /// The priorities with records of `account` parked here.
+    private static func parkedPriorities(_ account: String, _ state: State) -> Set<Int> {
+        Set((state.parked[account] ?? [:]).filter { $0.value > 0 }.keys)
     }
 
     /// This instance's demand for `account`: its records parked for the account's limits now.

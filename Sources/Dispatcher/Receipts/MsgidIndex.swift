@@ -17,7 +17,7 @@ public final class MsgidIndex: Sendable {
         var order: Deque<Int64> = []
         /// Receipts waiting for their msgid to arrive.
         var waiters: [Int64: [Wakeup]] = [:]
-        /// Receipts any instance published (their markers on the msgids topic), newest kept.
+        /// Receipts published here or by any instance (their markers on the msgids topic), newest kept.
         var receipts = RecentKeys(capacity: 100_000)
     }
     private let state = Mutex(State())
@@ -41,9 +41,14 @@ public final class MsgidIndex: Sendable {
     public func lookup(_ msgid: Int64) -> Entry? { state.withLock { $0.entries[msgid] } }
 
     /// Some instance published the receipt with this key (FromUserName + CreateTime + MsgID).
-    public func receiptPublished(_ key: String) { state.withLock { _ = $0.receipts.insert(key) } }
+    public func receiptPublished(_ key: String) { _ = claimReceipt(key) }
 
-    public func isReceiptPublished(_ key: String) -> Bool { state.withLock { $0.receipts.contains(key) } }
+    /// Claims the receipt with this key for publishing here; false if it was published (or is
+    /// being published) already.
+    public func claimReceipt(_ key: String) -> Bool { state.withLock { $0.receipts.insert(key) } }
+
+    /// The claimed receipt was not published after all: a repeat may try again.
+    public func releaseReceipt(_ key: String) { state.withLock { $0.receipts.remove(key) } }
 
     /// The entry, waiting at most `timeout` for it to arrive (the send's outcome may still be in
     /// an open transaction on another instance).

@@ -2,13 +2,13 @@ import DequeModule
 import Foundation
 import Kafka
 import Logging
-import Synchronization
 import WeChat
 
 /// Turns WeChat's delivery receipts into `receipt` records on the results topic, once each:
 /// WeChat repeats a callback it got no answer to (same FromUserName + CreateTime + MsgID), so the
-/// recent ones are remembered (bounded), here and, through a marker on the msgids topic, by every
-/// instance (a repeat may reach another one behind a load balancer). The request id comes from
+/// recent ones are remembered (bounded) in the `MsgidIndex`, which also learns, through a marker on
+/// the msgids topic, those every other instance published (a repeat may reach another one behind
+/// a load balancer). The request id comes from
 /// the `MsgidIndex`, waiting briefly when the send's outcome is not in it yet. Records are keyed
 /// by request id (beside the dispatch outcome) or, unknown, by msgid.
 public final class ReceiptPublisher: Sendable {
@@ -25,7 +25,6 @@ public final class ReceiptPublisher: Sendable {
     private let lookupWait: Duration
     /// Where the published-receipt markers go (the msgids topic); nil: this instance only.
     private let markersTopic: String?
-    private let recent = Mutex(RecentKeys(capacity: 100_000))
     private let logger: Logger
 
     public init(
@@ -42,7 +41,7 @@ public final class ReceiptPublisher: Sendable {
 
     public func publish(_ receipt: DeliveryReceipt, account: String, now: Date = Date()) async -> Result {
         let key = "\(receipt.openid)\u{0}\(receipt.createTime)\u{0}\(receipt.msgid)"
-        guard !index.isReceiptPublished(key), recent.withLock({ $0.insert(key) }) else { return .duplicate }
+        guard index.claimReceipt(key) else { return .duplicate }
         let entry = await index.lookup(receipt.msgid, waitingAtMost: lookupWait)
         let record = ReceiptRecord(
             msgid: receipt.msgid, to: receipt.openid, app: entry?.app ?? account, status: receipt.status, id: entry?.id, receivedAt: now)
@@ -57,7 +56,7 @@ public final class ReceiptPublisher: Sendable {
             }
             return .published(id: entry?.id)
         } catch {
-            recent.withLock { $0.remove(key) }
+            index.releaseReceipt(key)
             logger.warning(
                 "receipt not acknowledged; WeChat will call again", metadata: ["msgid": "\(receipt.msgid)", "error": "\(error)"])
             return .failed("\(error)")
@@ -80,8 +79,6 @@ struct RecentKeys {
         while order.count > capacity, let oldest = order.popFirst() { keys.remove(oldest) }
         return true
     }
-
-    func contains(_ key: String) -> Bool { keys.contains(key) }
 
     mutating func remove(_ key: String) {
         keys.remove(key)

@@ -45,8 +45,8 @@ extension PartitionWorker {
             case .published(let offset, .acknowledged):
                 _ = state.scheduler.published(offset)
                 publisher.transactions?.offer(state.stop == .lost ? nil : progress(&state), for: partition.topicPartition)
-            case .sentLogged(let offset, let logOffset):
-                state.sentLog?.written(offset, at: logOffset)
+            case .sentLogged(let logOffset):
+                state.sentLog?.written(at: logOffset)
             default:
                 break
             }

@@ -33,47 +33,40 @@ extension PartitionWorker {
         /// The record's send is being written: its offset will be at least the next one.
         mutating func writing(_ offset: Int64) { logged.insert(Logged(logOffset: next, requestOffset: offset)) }
 
-        /// The record's send went into the log at `logOffset` (acknowledged: later writes get more).
-        mutating func written(_ offset: Int64, at logOffset: Int64) {
+        /// A send went into the log at `logOffset` (acknowledged: later writes get more).
+        mutating func written(at logOffset: Int64) {
             next = max(next, logOffset + 1)
         }
     }
 
     /// Reads the sent log for this partition: the records above `committed` that were sent, and
     /// the sends within the rules' longest throttle window (counted into `throttle`). Asked again
-    /// (1 s … 10 s apart) while the brokers do not answer: without it a redone record could reach
-    /// its user twice. nil without a sent log, or if the partition ends first.
+    /// while the brokers do not answer: without it a redone record could reach its user twice.
+    /// nil without a sent log, or if the partition ends first.
     func sentLogStart(committed: CommitPoint?, throttle: inout RecipientThrottle) async -> SentLogState? {
         guard let sentLog = publisher.sentLog else { return nil }
         let source = partition.topicPartition
-        var pause = Duration.seconds(1)
-        while !partition.isEnded && !Task.isCancelled {
-            do throws(KafkaError) {
-                let logPartition = try await sentLog.partition(for: source)
-                let floor = committed.flatMap { CommitMetadata.sentLogFloor($0.metadata) }
-                let window = processor.rules.longestThrottleWindow
-                let reading = try await sentLog.read(
-                    from: source, in: logPartition, committed: committed?.offset ?? 0, floor: floor,
-                    since: window > 0 ? Date().addingTimeInterval(-window) : nil)
-                if !reading.alreadySent.isEmpty {
-                    logger.info("\(source): \(reading.alreadySent.count) records were sent before (sent log); their outcomes come from it")
-                }
-                for entry in reading.recent {
-                    guard let rule = processor.rules.throttle(for: entry.type), let to = entry.to, let at = entry.at else { continue }
-                    throttle.record(type: entry.type ?? "", to: to, rule: rule, at: at)
-                }
-                var state = SentLogState(partition: logPartition, alreadySent: reading.alreadySent, next: reading.next)
-                // Answered from the log, these must stay findable until committed.
-                for (offset, logOffset) in reading.loggedAt { state.logged.insert(.init(logOffset: logOffset, requestOffset: offset)) }
-                return state
-            } catch {
-                logger.warning("\(source): the sent log could not be read (\(error)); sends wait for it")
-            }
-            let retry = ContinuousClock.now + pause
-            while .now < retry && !partition.isEnded && !Task.isCancelled { await partition.wakeup.wait(until: retry) }
-            pause = min(pause * 2, .seconds(10))
+        let window = processor.rules.longestThrottleWindow
+        let found = await whileOwned("the sent log could not be read; sends wait for it") { () throws(KafkaError) in
+            let logPartition = try await sentLog.partition(for: source)
+            let reading = try await sentLog.read(
+                from: source, in: logPartition, committed: committed?.offset ?? 0,
+                floor: committed.flatMap { CommitMetadata.sentLogFloor($0.metadata) },
+                since: window > 0 ? Date().addingTimeInterval(-window) : nil)
+            return (logPartition, reading)
         }
-        return nil
+        guard let (logPartition, reading) = found else { return nil }
+        if !reading.alreadySent.isEmpty {
+            logger.info("\(source): \(reading.alreadySent.count) records were sent before (sent log); their outcomes come from it")
+        }
+        for entry in reading.recent {
+            guard let rule = processor.rules.throttle(for: entry.type), let to = entry.to, let at = entry.at else { continue }
+            throttle.record(type: entry.type ?? "", to: to, rule: rule, at: at)
+        }
+        var state = SentLogState(partition: logPartition, alreadySent: reading.alreadySent, next: reading.next)
+        // Answered from the log, these must stay findable until committed.
+        for (offset, logOffset) in reading.loggedAt { state.logged.insert(.init(logOffset: logOffset, requestOffset: offset)) }
+        return state
     }
 
     /// The progress to commit or offer: the scheduler's, with the sent log's floor.

@@ -29,8 +29,8 @@ struct PartitionWorker: Sendable {
         case attempted(Int64, EventProcessor<ContinuousClock>.AttemptResult)
         case published(Int64, OutcomePublisher.Result)
         case committed(CommitPoint, succeeded: Bool)
-        /// The record's send is in the sent log at this offset.
-        case sentLogged(Int64, at: Int64)
+        /// A send went into the sent log at this offset.
+        case sentLogged(at: Int64)
     }
 
     /// Everything the loop keeps about the partition's held records.
@@ -120,28 +120,34 @@ struct PartitionWorker: Sendable {
         await finish(state, drainDeadline: drainDeadline)
     }
 
-    /// Every request topic's partition count from the brokers, asked again (1 s, 2 s, … 10 s
-    /// apart) until they answer; nil if the partition ends first (it is then redelivered elsewhere).
+    /// Every request topic's partition count from the brokers (nil if the partition ends first).
     private func partitionCounts() async -> [String: Int]? {
+        await whileOwned(
+            "the topics' partition counts are unknown; sends wait for them, as the share of the account limits depends on them"
+        ) {
+            () throws(KafkaError) in
+            var counts: [String: Int] = [:]
+            for topic in settings.allRequestTopics {
+                do throws(KafkaError) {
+                    counts[topic] = try await consumer.partitionCount(of: topic)
+                } catch  where topic != partition.topicPartition.topic && [.unknownTopic, .unknownTopicOrPartition].contains(error.code) {
+                    // A listed topic that does not exist (yet) has no partitions to share with.
+                    counts[topic] = 0
+                }
+            }
+            return counts
+        }
+    }
+
+    /// `body`'s answer, asked again (1 s, 2 s, … 10 s apart, each failure logged with `problem`)
+    /// while the brokers do not answer; nil if the partition ends first (it is then redelivered).
+    func whileOwned<T>(_ problem: String, _ body: () async throws(KafkaError) -> T) async -> T? {
         var pause = Duration.seconds(1)
         while !partition.isEnded && !Task.isCancelled {
             do throws(KafkaError) {
-                var counts: [String: Int] = [:]
-                for topic in settings.allRequestTopics {
-                    do throws(KafkaError) {
-                        counts[topic] = try await consumer.partitionCount(of: topic)
-                    } catch
-                        where topic != partition.topicPartition.topic && [.unknownTopic, .unknownTopicOrPartition].contains(error.code)
-                    {
-                        // A listed topic that does not exist (yet) has no partitions to share with.
-                        counts[topic] = 0
-                    }
-                }
-                return counts
+                return try await body()
             } catch {
-                logger.warning(
-                    "\(partition.topicPartition): the topic's partition count is unknown (\(error)); sends wait for it, as the share of the account limits depends on it"
-                )
+                logger.warning("\(partition.topicPartition): \(problem) (\(error))")
             }
             let retry = ContinuousClock.now + pause
             while .now < retry && !partition.isEnded && !Task.isCancelled { await partition.wakeup.wait(until: retry) }
@@ -221,8 +227,8 @@ struct PartitionWorker: Sendable {
             state.originals[offset] = nil
             perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
             publisher.transactions?.offer(progress(&state), for: partition.topicPartition)
-        case .sentLogged(let offset, let logOffset):
-            state.sentLog?.written(offset, at: logOffset)
+        case .sentLogged(let logOffset):
+            state.sentLog?.written(at: logOffset)
         case .published(_, .fatal(let error)):
             health.fatal(error)
             state.stop = .fatal
@@ -357,7 +363,7 @@ struct PartitionWorker: Sendable {
                 else {
                     return mailbox.post(.published(offset, sentLog.producer.fatalError.map { .fatal($0) } ?? .cancelled))
                 }
-                mailbox.post(.sentLogged(offset, at: logged))
+                mailbox.post(.sentLogged(at: logged))
             }
             let result = await publisher.publish(outcome, original: original, logger: logger)
             if result == .acknowledged { stats.record(outcome) } else { stats.recordPublishFailure() }
