@@ -17,17 +17,13 @@ public struct DispatcherAssembly: Sendable {
 
     public init(
         kafka: KafkaConfiguration, settings: DispatcherSettings, accounts: [WeChatAccount], rules: RuleBook,
-        requestTimeout: Duration = .seconds(10), maxConnections: Int = 512, limits: [String: AccountLimits] = [:],
+        http: WeChatHTTPSettings = WeChatHTTPSettings(), limits: [String: AccountLimits] = [:],
         stats: DispatchStats = DispatchStats(), logger: Logger
     ) throws(KafkaError) {
-        var configuration = HTTPClient.Configuration()
-        // Every in-flight send needs its own HTTP/1.1 connection; the default soft limit is 8.
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
-        configuration.timeout = .init(connect: .seconds(5))
-        // No tracer is installed; without this AHC still parses every URL for a no-op span.
-        configuration.tracing.tracer = nil
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let wechat = WeChatClient(httpClient: httpClient, accounts: accounts, requestTimeout: requestTimeout, logger: logger)
+        let httpClient = http.makeClient()
+        let wechat = WeChatClient(
+            httpClient: httpClient, accounts: accounts, requestTimeout: http.exchangeTimeout, maxConnections: http.maxConnections,
+            logger: logger)
         let producer: KafkaProducer
         let consumer: KafkaConsumer
         let reader: KafkaPartitionReader

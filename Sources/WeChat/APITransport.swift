@@ -2,8 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import Logging
+import NIOCore
+import Synchronization
 
-/// One HTTP exchange with WeChat: explicit timeout, bounded body, errors mapped to `WeChatError`.
+/// One HTTP exchange with WeChat: bounded in time, bounded body, errors mapped to `WeChatError`
+/// with how far the request got (`SendProgress`), which decides whether it may be made again.
 ///
 /// URLs carry the access token or the appsecret in their query, so only `loggedPath` is ever
 /// logged and transport messages are scrubbed of `secrets` before they leave.
@@ -11,6 +14,8 @@ struct APITransport: Sendable {
     static let maxResponseBytes = 64 * 1024
 
     let httpClient: HTTPClient
+    /// The whole exchange's bound: waiting for a connection, connecting, writing and the answer
+    /// (the HTTP client's own connect and read timeouts bound the parts).
     let timeout: Duration
     let logger: Logger
 
@@ -20,37 +25,46 @@ struct APITransport: Sendable {
         url: String,
         loggedPath: String,
         secrets: [String],
-        trace: TraceHeader? = nil
+        trace: TraceHeader? = nil,
+        deadline: ContinuousClock.Instant? = nil
     ) async throws(WeChatError) -> APIAnswer {
         var request = HTTPClientRequest(url: url)
         if let trace { request.headers.add(name: trace.name, value: trace.value) }
-        if let body {
+        let watched = body.map(WatchedBody.init)
+        if let body, let watched {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-            request.body = .bytes(body)
+            request.body = .stream(watched, length: .known(Int64(body.count)))
         } else {
             request.method = .GET
         }
         let bytes: [UInt8]
         do {
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.wholeNanoseconds))
+            let remaining = deadline.map { ContinuousClock.now.duration(to: $0) } ?? timeout
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(max(remaining, .zero).wholeNanoseconds))
             let status = Int(response.status.code)
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
             guard status == 200 else {
                 logger.debug("WeChat answered HTTP \(status)", metadata: ["path": "\(loggedPath)", "trace": "\(trace?.value ?? "-")"])
-                throw WeChatError.transport("HTTP \(status) from \(loggedPath)", httpStatus: status)
+                throw WeChatError.transport("HTTP \(status) from \(loggedPath)", httpStatus: status, progress: .of(httpStatus: status))
             }
             bytes = Array(buffer.readableBytesView)
         } catch let error as WeChatError {
             throw error
         } catch {
+            // A body the client never started writing is a request WeChat never got whole.
+            let progress: SendProgress = watched?.started == false ? .notWritten : .writtenNoAnswer
             let problem = Self.scrub("\(error)", secrets: secrets)
             logger.debug(
-                "WeChat request failed", metadata: ["path": "\(loggedPath)", "error": "\(problem)", "trace": "\(trace?.value ?? "-")"])
-            throw WeChatError.transport("\(problem) (\(loggedPath))")
+                "WeChat request failed",
+                metadata: [
+                    "path": "\(loggedPath)", "error": "\(problem)", "written": "\(progress == .writtenNoAnswer)",
+                    "trace": "\(trace?.value ?? "-")",
+                ])
+            throw WeChatError.transport("\(problem) (\(loggedPath)\(progress == .notWritten ? ", not written" : ""))", progress: progress)
         }
         guard case .object(let fields)? = try? JSONValue(parsing: bytes) else {
-            throw WeChatError.transport("unparsable answer from \(loggedPath)", httpStatus: 200)
+            throw WeChatError.transport("unparsable answer from \(loggedPath)", httpStatus: 200, progress: .writtenNoAnswer)
         }
         let quota = fields["quota"]?.object
         return APIAnswer(
@@ -66,6 +80,35 @@ struct APITransport: Sendable {
     private static func scrub(_ text: String, secrets: [String]) -> String {
         secrets.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "<redacted>") }
     }
+}
+
+/// A request body that notes when the HTTP client starts writing it. AsyncHTTPClient asks a
+/// streamed body for its bytes only after the request head went out on a connection, so a body
+/// never asked for belongs to a request no server received whole.
+final class WatchedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    private let bytes: ByteBuffer
+    private let asked = Atomic<Bool>(false)
+
+    init(_ bytes: [UInt8]) { self.bytes = ByteBuffer(bytes: bytes) }
+
+    /// Whether the client started writing the body.
+    var started: Bool { asked.load(ordering: .acquiring) }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let body: WatchedBody
+        var done = false
+
+        mutating func next() async -> ByteBuffer? {
+            guard !done else { return nil }
+            done = true
+            body.asked.store(true, ordering: .releasing)
+            return body.bytes
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
 }
 
 /// Every WeChat answer this module reads: send results and token grants share one shape.

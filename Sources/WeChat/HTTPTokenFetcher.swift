@@ -60,7 +60,7 @@ struct HTTPTokenFetcher: TokenFetching {
         }
         guard let token = answer.access_token, !token.isEmpty, let expiresIn = answer.expires_in, expiresIn > 0
         else {
-            throw WeChatError.transport("token answer without access_token or expires_in", httpStatus: 200)
+            throw WeChatError.transport("token answer without access_token or expires_in", httpStatus: 200, progress: .answered)
         }
         return (token, .seconds(expiresIn))
     }

@@ -9,6 +9,8 @@ public struct SendResult: Sendable, Equatable {
     public var httpStatus: Int?
     /// True when a token error caused invalidate + refresh + one retry.
     public var tokenRefreshed: Bool
+    /// How far the (last) request got; `.writtenNoAnswer` means WeChat may have delivered it.
+    public var progress: SendProgress
 
     /// errcode for "no WeChat answer" (connect error, timeout, HTTP status, unparsable body).
     public static let transportErrcode = -2
@@ -21,7 +23,8 @@ public struct SendResult: Sendable, Equatable {
         msgid: Int64? = nil,
         action: ErrorAction,
         httpStatus: Int? = nil,
-        tokenRefreshed: Bool = false
+        tokenRefreshed: Bool = false,
+        progress: SendProgress = .answered
     ) {
         self.errcode = errcode
         self.errmsg = errmsg
@@ -29,6 +32,7 @@ public struct SendResult: Sendable, Equatable {
         self.action = action
         self.httpStatus = httpStatus
         self.tokenRefreshed = tokenRefreshed
+        self.progress = progress
     }
 
     /// The result of an error met before or instead of a WeChat answer.
@@ -38,7 +42,8 @@ public struct SendResult: Sendable, Equatable {
             errmsg: error.errmsg,
             action: error.action,
             httpStatus: error.httpStatus,
-            tokenRefreshed: tokenRefreshed
+            tokenRefreshed: tokenRefreshed,
+            progress: error.progress
         )
     }
 }

@@ -60,7 +60,7 @@ public actor TokenCache<C: Clock> where C.Duration == Duration {
         } catch let error as WeChatError {
             throw error
         } catch {
-            throw WeChatError.transport("token refresh failed: \(error)")
+            throw WeChatError.transport("token refresh failed: \(error)", progress: .notWritten)
         }
     }
 

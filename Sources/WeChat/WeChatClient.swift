@@ -16,10 +16,17 @@ public final class WeChatClient: Sendable {
     }
 
     private let entries: [String: Entry]
+    /// One per API host (accounts usually share WeChat's): how many sends go out at once.
+    private let gates: [String: SendGate]
     private let transport: APITransport
     private let logger: Logger
 
-    public init(httpClient: HTTPClient, accounts: [WeChatAccount], requestTimeout: Duration = .seconds(10), logger: Logger) {
+    /// `requestTimeout` bounds one whole exchange (a turn in the send window, a connection, the
+    /// answer); `maxConnections` bounds the send window of each API host.
+    public init(
+        httpClient: HTTPClient, accounts: [WeChatAccount], requestTimeout: Duration = .seconds(10), maxConnections: Int = 512,
+        logger: Logger
+    ) {
         let transport = APITransport(httpClient: httpClient, timeout: requestTimeout, logger: logger)
         var entries: [String: Entry] = [:]
         for account in accounts {
@@ -36,6 +43,9 @@ public final class WeChatClient: Sendable {
                 account: account, tokens: TokenCache(fetcher: fetcher, clock: ContinuousClock()), latency: latency)
         }
         self.entries = entries
+        gates = Dictionary(
+            Set(accounts.map(\.apiBase)).map { ($0, SendGate(host: Self.host(of: $0), maximum: maxConnections)) },
+            uniquingKeysWith: { first, _ in first })
         self.transport = transport
         self.logger = logger
     }
@@ -70,7 +80,9 @@ public final class WeChatClient: Sendable {
             url: entry.account.apiBase + "/cgi-bin/openapi/quota/get?access_token=" + queryEscaped(token),
             loggedPath: "/cgi-bin/openapi/quota/get", secrets: [token, entry.account.secret])
         if let errcode = answer.errcode, errcode != 0 { throw WeChatError(errcode: errcode, errmsg: answer.errmsg ?? "") }
-        guard let quota = answer.quota else { throw WeChatError.transport("quota/get answer without quota", httpStatus: 200) }
+        guard let quota = answer.quota else {
+            throw WeChatError.transport("quota/get answer without quota", httpStatus: 200, progress: .answered)
+        }
         return quota
     }
 
@@ -106,25 +118,47 @@ public final class WeChatClient: Sendable {
         do {
             issued = try await entry.tokens.token()
         } catch {
-            return (SendResult(error), nil)
+            // However far the token request got, the send itself was never made.
+            var result = SendResult(error)
+            result.progress = .notWritten
+            return (result, nil)
         }
         let token = issued.value
         let answer: APIAnswer
+        let deadline = ContinuousClock.now + transport.timeout
+        let gate = gates[entry.account.apiBase]
+        if let gate, await !gate.enter(until: deadline) {
+            let problem = Task.isCancelled ? "cancelled" : "no turn in the send window within \(transport.timeout)"
+            return (SendResult(WeChatError.transport("\(problem) (\(path), not written)", progress: .notWritten)), issued)
+        }
         let started = ContinuousClock.now
-        defer { entry.latency[path]?.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
+        var overloaded = true
+        defer {
+            let roundTrip = ContinuousClock.now - started
+            gate?.leave(failed: overloaded)
+            entry.latency[path]?.recordNanoseconds(roundTrip.nanoseconds)
+        }
         do {
             answer = try await transport.call(
                 post: body,
                 url: entry.account.apiBase + path + "?access_token=" + queryEscaped(token),
                 loggedPath: path,
                 secrets: [token, entry.account.secret],
-                trace: trace
+                trace: trace,
+                deadline: deadline
             )
         } catch {
+            // Refused unread with a 4xx: nothing about load.
+            overloaded = error.httpStatus.map { $0 >= 500 || $0 == 429 } ?? true
             return (SendResult(error), issued)
         }
+        // -1 ("system busy") is WeChat saying it is overloaded, like a timeout.
+        overloaded = answer.errcode == -1
         guard answer.errcode != nil || answer.msgid != nil else {
-            return (SendResult(WeChatError.transport("answer without errcode from \(path)", httpStatus: 200)), issued)
+            return (
+                SendResult(WeChatError.transport("answer without errcode from \(path)", httpStatus: 200, progress: .writtenNoAnswer)),
+                issued
+            )
         }
         let errcode = answer.errcode ?? 0
         let result = SendResult(
@@ -134,5 +168,13 @@ public final class WeChatClient: Sendable {
             action: ErrorAction.classify(errcode: errcode)
         )
         return (result, issued)
+    }
+}
+
+extension WeChatClient {
+    /// `https://api.weixin.qq.com` → `api.weixin.qq.com` (a metric label; never a query or path).
+    static func host(of apiBase: String) -> String {
+        let afterScheme = apiBase.split(separator: "://", maxSplits: 1).last ?? Substring(apiBase)
+        return String(afterScheme.prefix { $0 != "/" && $0 != "?" })
     }
 }

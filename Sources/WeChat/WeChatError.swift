@@ -7,6 +7,8 @@ public struct WeChatError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Set when WeChat answered with an HTTP status other than 200.
     public var httpStatus: Int?
     public var action: ErrorAction
+    /// How far the request got: `.answered` for an errcode, else where the transport failed.
+    public var progress: SendProgress
 
     /// An error WeChat reported in its JSON answer.
     public init(errcode: Int, errmsg: String) {
@@ -14,18 +16,21 @@ public struct WeChatError: Error, Sendable, Equatable, CustomStringConvertible {
         self.errmsg = errmsg
         self.httpStatus = nil
         self.action = ErrorAction.classify(errcode: errcode)
+        self.progress = .answered
     }
 
-    /// No usable answer from WeChat; always worth a retry.
-    public static func transport(_ problem: String, httpStatus: Int? = nil) -> WeChatError {
-        WeChatError(errcode: nil, errmsg: problem, httpStatus: httpStatus, action: .retry)
+    /// No usable answer from WeChat: worth a retry where `progress` says a retry cannot repeat a
+    /// delivery (the sender decides that per message kind).
+    public static func transport(_ problem: String, httpStatus: Int? = nil, progress: SendProgress) -> WeChatError {
+        WeChatError(errcode: nil, errmsg: problem, httpStatus: httpStatus, action: .retry, progress: progress)
     }
 
-    private init(errcode: Int?, errmsg: String, httpStatus: Int?, action: ErrorAction) {
+    private init(errcode: Int?, errmsg: String, httpStatus: Int?, action: ErrorAction, progress: SendProgress) {
         self.errcode = errcode
         self.errmsg = errmsg
         self.httpStatus = httpStatus
         self.action = action
+        self.progress = progress
     }
 
     // Built only from errcode, errmsg and status: the token and secret are never part of an error.

@@ -135,6 +135,49 @@ struct EventProcessorTests {
         }
     }
 
+    static func noAnswer(_ progress: SendProgress) -> SendResult {
+        SendResult(errcode: SendResult.transportErrcode, errmsg: "timed out", action: .retry, progress: progress)
+    }
+
+    static let bizsend = #"{"v":1,"id":"e1","to":"o1","message":{"kind":"bizsend","template_id":"T","data":{"thing1":{"value":"v"}}}}"#
+
+    @Test("bizsend written without an answer ends failed, fate_unknown, with a DLQ copy: never sent a second time")
+    func bizsendFateUnknown() async throws {
+        let processor = processor([Self.noAnswer(.writtenNoAnswer)])
+        guard case .finished(let outcome) = await processor.attempt(try pending(processor, Self.bizsend)) else {
+            Issue.record("expected an outcome")
+            return
+        }
+        #expect(outcome.status == .failed)
+        #expect(outcome.reason?.hasPrefix("fate_unknown: ") == true)
+        #expect(outcome.needsDeadLetter)
+        #expect(outcome.attempts == 1)
+    }
+
+    @Test("bizsend never written (no connection) is retried; template written without an answer is retried too")
+    func safeRetries() async throws {
+        let subscribe = processor([Self.noAnswer(.notWritten)])
+        guard case .retry(let again, _) = await subscribe.attempt(try pending(subscribe, Self.bizsend)) else {
+            Issue.record("expected a retry")
+            return
+        }
+        guard case .finished(let sent) = await subscribe.attempt(again) else { Issue.record("expected an outcome"); return }
+        #expect(sent.status == .sent)
+        let template = processor([Self.noAnswer(.writtenNoAnswer)])
+        guard case .retry = await template.attempt(try pending(template)) else { Issue.record("expected a retry"); return }
+    }
+
+    @Test("a template retried past client_msg_id's window after a write without an answer ends fate_unknown")
+    func templatePastWindow() async throws {
+        let processor = processor(
+            [Self.noAnswer(.writtenNoAnswer), Self.noAnswer(.notWritten)],
+            retry: RetryPolicy(maxBackoff: .seconds(600), deadline: .seconds(3600)))
+        guard case .retry(let again, _) = await processor.attempt(try pending(processor)) else { Issue.record("expected a retry"); return }
+        clock.advance(by: .seconds(600))
+        guard case .finished(let outcome) = await processor.attempt(again) else { Issue.record("expected an outcome"); return }
+        #expect(outcome.reason?.hasPrefix("fate_unknown: ") == true)
+    }
+
     @Test("an event past expires_at is expired without a send")
     func expired() async throws {
         let json = #"{"id":"e1","to":"o1","expires_at":"2020-01-01T00:00:00Z","message":{"kind":"template","template_id":"T","data":{}}}"#

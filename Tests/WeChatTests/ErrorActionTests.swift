@@ -19,9 +19,10 @@ struct ErrorActionTests {
 
     @Test func apiErrorsAreClassifiedAndTransportErrorsRetry() {
         #expect(WeChatError(errcode: 42001, errmsg: "access_token expired").action == .refreshToken)
-        let transport = WeChatError.transport("HTTP 502", httpStatus: 502)
+        let transport = WeChatError.transport("HTTP 502", httpStatus: 502, progress: .of(httpStatus: 502))
         #expect(transport.action == .retry)
         #expect(transport.errcode == nil)
+        #expect(transport.progress == .writtenNoAnswer)
         #expect(transport.description == "WeChat transport error (HTTP 502): HTTP 502")
     }
 

@@ -43,6 +43,8 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         public let event: RequestEvent
         public fileprivate(set) var outcome: Outcome
         fileprivate var firstAttempt: C.Instant?
+        /// The start of the first attempt that was written and got no answer (WeChat may have it).
+        fileprivate var firstUnanswered: C.Instant?
     }
 
     public enum Preparation: Sendable {
@@ -126,7 +128,8 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
                 pending.outcome.finished(.expired, reason: "expired: expires_at \(Timestamp.format(expiry)) passed", at: now()))
         }
         if Task.isCancelled { return .cancelled }
-        let started = pending.firstAttempt ?? clock.now
+        let attemptStarted = clock.now
+        let started = pending.firstAttempt ?? attemptStarted
         pending.firstAttempt = started
         pending.outcome.attempts += 1
         let result = await sender.send(pending.message, account: event.app, trace: pending.outcome.trace)
@@ -165,6 +168,19 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             }
             return .retry(pending, at: clock.now.advanced(by: wait))
         case .retry, .refreshToken:
+            if result.progress == .writtenNoAnswer, pending.firstUnanswered == nil { pending.firstUnanswered = attemptStarted }
+            let sinceFirstWrite = pending.firstUnanswered.map { $0.duration(to: clock.now) }
+            if Resend.decide(kind: pending.message.kind, progress: result.progress, sinceFirstWrite: sinceFirstWrite) == .fateUnknown {
+                let why =
+                    pending.message.kind == .template
+                    ? "a resend now would be past client_msg_id's de-duplication window"
+                    : "WeChat does not de-duplicate \(pending.message.kind.rawValue) messages"
+                return .finished(
+                    outcome.finished(
+                        .failed,
+                        reason: "fate_unknown: written to WeChat without an answer (\(result.errmsg)); \(why), so it is not sent again",
+                        deadLetter: true, at: now()))
+            }
             let elapsed = started.duration(to: clock.now)
             guard let backoff = retry.backoff(afterAttempt: attempts, elapsed: elapsed, random: random()) else {
                 return .finished(

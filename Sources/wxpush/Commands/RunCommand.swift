@@ -25,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
         let registry = Self.bootstrapMetrics()
         let assembly = try DispatcherAssembly(
             kafka: resolved.kafka, settings: resolved.settings, accounts: resolved.accounts, rules: resolved.ruleBook,
-            requestTimeout: resolved.requestTimeout, maxConnections: resolved.maxConnections, limits: resolved.limits, logger: logger
+            http: resolved.wechatHTTP, limits: resolved.limits, logger: logger
         )
         logger.notice(
             "wxpush starting",

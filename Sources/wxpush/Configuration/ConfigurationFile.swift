@@ -40,12 +40,15 @@ struct ConfigurationFile: Decodable, Sendable {
     struct WeChat: Decodable, Sendable {
         var apiBase: String?
         var requestTimeout: String?
+        var connectTimeout: String?
+        var idleTimeout: String?
         var maxConnections: Int?
         var accounts: [String: Account]?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case accounts
-            case apiBase = "api_base", requestTimeout = "request_timeout", maxConnections = "max_connections"
+            case apiBase = "api_base", requestTimeout = "request_timeout", connectTimeout = "connect_timeout"
+            case idleTimeout = "idle_timeout", maxConnections = "max_connections"
         }
     }
     struct Account: Decodable, Sendable {

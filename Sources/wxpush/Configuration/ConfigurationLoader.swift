@@ -27,7 +27,7 @@ struct ConfigurationLoader {
         let kafka = resolveKafka(file.kafka, &problems)
         let settings = resolveSettings(file, &problems)
         checkDrainFits(settings.drainTimeout, kafka, &problems)
-        let (accounts, timeout, connections) = resolveWeChat(file.wechat, &problems)
+        let (accounts, wechatHTTP) = resolveWeChat(file.wechat, &problems)
         var limits: [String: AccountLimits] = [:]
         for (name, account) in file.wechat?.accounts ?? [:] {
             guard let configured = account.limits else { continue }
@@ -45,7 +45,7 @@ struct ConfigurationLoader {
         let (rules, ruleBook) = RulesLoader.load(path: rulesPath, &problems)
         guard problems.isEmpty, let ruleBook, let rules else { throw ConfigurationProblems(file: path, problems: problems) }
         return ResolvedConfiguration(
-            kafka: kafka, settings: settings, accounts: accounts, limits: limits, requestTimeout: timeout, maxConnections: connections,
+            kafka: kafka, settings: settings, accounts: accounts, limits: limits, wechatHTTP: wechatHTTP,
             rules: rules, ruleBook: ruleBook, http: http, callbacks: callbacks
         )
     }
@@ -149,20 +149,26 @@ struct ConfigurationLoader {
         settings.priorities = entries.count > 1 ? Dictionary(entries.map { ($0.topic, $0.priority ?? 0) }) { a, _ in a } : [:]
     }
 
-    private func resolveWeChat(_ file: ConfigurationFile.WeChat?, _ problems: inout [String]) -> ([WeChatAccount], Duration, Int) {
+    private func resolveWeChat(_ file: ConfigurationFile.WeChat?, _ problems: inout [String]) -> ([WeChatAccount], WeChatHTTPSettings) {
         let apiBase = environment["WXPUSH_WECHAT_API_BASE"] ?? file?.apiBase ?? "https://api.weixin.qq.com"
         checkURL(apiBase, "wechat.api_base", &problems)
-        let timeout = duration(file?.requestTimeout, "wechat.request_timeout", default: .seconds(10), &problems)
-        let connections = file?.maxConnections ?? 512
-        if connections < 1 { problems.append("wechat.max_connections: \(connections); use 1 or more") }
+        var http = WeChatHTTPSettings()
+        http.responseTimeout = duration(file?.requestTimeout, "wechat.request_timeout", default: http.responseTimeout, &problems)
+        http.connectTimeout = duration(file?.connectTimeout, "wechat.connect_timeout", default: http.connectTimeout, &problems)
+        http.idleTimeout = duration(file?.idleTimeout, "wechat.idle_timeout", default: http.idleTimeout, &problems)
+        for (field, value) in [("request_timeout", http.responseTimeout), ("connect_timeout", http.connectTimeout)] where value <= .zero {
+            problems.append("wechat.\(field): \(value); use a positive duration")
+        }
+        http.maxConnections = file?.maxConnections ?? http.maxConnections
+        if http.maxConnections < 1 { problems.append("wechat.max_connections: \(http.maxConnections); use 1 or more") }
         guard let accounts = file?.accounts, !accounts.isEmpty else {
             problems.append("wechat.accounts: none; configure at least one account (appid, secret) named default")
-            return ([], timeout, connections)
+            return ([], http)
         }
         let resolved = accounts.sorted { $0.key < $1.key }.compactMap { name, account in
             AccountResolver(environment: environment, defaultAPIBase: apiBase).resolve(name: name, account, &problems)
         }
-        return (resolved, timeout, connections)
+        return (resolved, http)
     }
 
     /// A drain must end while the group still counts this member in: within the session timeout

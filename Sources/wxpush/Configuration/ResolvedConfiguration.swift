@@ -9,8 +9,7 @@ struct ResolvedConfiguration: Sendable {
     var accounts: [WeChatAccount]
     /// Account name → its limits, for the accounts that have some.
     var limits: [String: AccountLimits]
-    var requestTimeout: Duration
-    var maxConnections: Int
+    var wechatHTTP: WeChatHTTPSettings
     var rules: RulesFile
     var ruleBook: RuleBook
     var http: HTTPSettings

@@ -1,0 +1,53 @@
+/// How many sends may be in flight to one WeChat host, found the way TCP finds its window: it
+/// grows with the answers, by one per answer at first (doubling each round trip) and by one per
+/// round trip after a failure, and halves when sends fail without a usable answer.
+///
+/// Why: a process may hold hundreds of sends at once (partitions × `in_flight`). Started all at
+/// once, each on a new connection, they flood the server's accept queue: a server with a small
+/// backlog (Python's default is 5) drops the SYNs and handshake ACKs beyond it, so connects wait
+/// seconds, and requests written to connections it never took wait out the response timeout or
+/// are reset: their fate unknown. A window that opens with the answers opens at most one new
+/// connection per answer, at the pace the server serves.
+///
+/// Round trips are not a signal here: a server that writes its answer in two pieces meets the
+/// client's delayed ACK and answers 40 ms late whatever its load, and this process's own CPU adds
+/// to them; neither says the server is overloaded. Failures do.
+///
+/// A value over a clock's instants: `SendGate` holds it behind a lock; tests drive it directly.
+public struct SendWindow<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+    /// Sends allowed in flight now (fractional while it grows by less than one per answer).
+    public private(set) var limit: Double
+    public let minimum: Double
+    public let maximum: Double
+    /// Grows by one per answer until the first failure.
+    public private(set) var slowStart = true
+    private var lastDecrease: Instant?
+
+    /// One overload fails many sends at once: the window halves once for them.
+    public static var decreaseInterval: Duration { .milliseconds(250) }
+
+    public init(initial: Int = 8, minimum: Int = 4, maximum: Int) {
+        self.maximum = Double(max(maximum, 1))
+        self.minimum = min(Double(max(minimum, 1)), self.maximum)
+        limit = min(max(Double(initial), self.minimum), self.maximum)
+    }
+
+    /// Whole sends allowed now.
+    public var permits: Int { Int(limit) }
+
+    /// An answer, with `inFlight` sends out (this one included) when it came.
+    public mutating func answered(inFlight: Int) {
+        // Only a window in use grows: an idle one has shown nothing about a bigger one.
+        guard Double(inFlight) >= limit - 1 else { return }
+        limit = min(maximum, limit + (slowStart ? 1 : 1 / limit))
+    }
+
+    /// A send that got no usable answer (a timeout, a reset, a refused connection, a 5xx, "system
+    /// busy"): the window halves, once per `decreaseInterval`.
+    public mutating func failed(at now: Instant) {
+        slowStart = false
+        if let last = lastDecrease, last.duration(to: now) < Self.decreaseInterval { return }
+        lastDecrease = now
+        limit = max(minimum, limit / 2)
+    }
+}

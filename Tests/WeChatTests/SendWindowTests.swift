@@ -1,0 +1,57 @@
+import Testing
+import Waiting
+import WeChat
+
+@Suite("SendWindow: sends in flight to one host, opened with the answers, halved on failures")
+struct SendWindowTests {
+    typealias Window = SendWindow<ManualClock.Instant>
+    let clock = ManualClock()
+
+    @Test("it starts small and doubles each round trip while every permit is in use")
+    func slowStart() {
+        var window = Window(initial: 8, maximum: 512)
+        #expect(window.permits == 8)
+        for _ in 0..<8 { window.answered(inFlight: window.permits) }
+        #expect(window.permits == 16)
+        for _ in 0..<16 { window.answered(inFlight: window.permits) }
+        #expect(window.permits == 32)
+    }
+
+    @Test("an idle window does not grow: it has shown nothing about a bigger one")
+    func idle() {
+        var window = Window(initial: 8, maximum: 512)
+        for _ in 0..<100 { window.answered(inFlight: 2) }
+        #expect(window.permits == 8)
+    }
+
+    @Test("it never passes max_connections, nor falls under its minimum")
+    func bounds() {
+        var window = Window(initial: 8, minimum: 4, maximum: 20)
+        for _ in 0..<100 { window.answered(inFlight: 100) }
+        #expect(window.permits == 20)
+        for step in 0..<10 {
+            window.failed(at: clock.now)
+            clock.advance(by: Window.decreaseInterval * (step + 1))
+        }
+        #expect(window.permits == 4)
+    }
+
+    @Test("a failure halves it once for the burst of failures one overload causes, then it grows by one a round trip")
+    func failures() {
+        var window = Window(initial: 64, maximum: 512)
+        window.failed(at: clock.now)
+        #expect(window.permits == 32)
+        window.failed(at: clock.now.advanced(by: .milliseconds(100)))
+        #expect(window.permits == 32)
+        #expect(!window.slowStart)
+        var answers = 0
+        while window.permits == 32 && answers < 100 {
+            window.answered(inFlight: window.permits)
+            answers += 1
+        }
+        #expect((32...34).contains(answers), "one round trip of answers (\(answers)) adds one permit")
+        clock.advance(by: Window.decreaseInterval)
+        window.failed(at: clock.now)
+        #expect(window.permits == 16)
+    }
+}
