@@ -53,7 +53,11 @@ public final class EmbeddedPipeline: Sendable {
         let secret = configuration.accounts[appID] ?? ""
         let threaded: ThreadedWeChatServer?
         do {
-            threaded = standIn == .threaded ? try ThreadedWeChatServer(latency: configuration.latency, appID: appID, secret: secret) : nil
+            threaded =
+                standIn == .threaded
+                ? try ThreadedWeChatServer(
+                    latency: configuration.latency, appID: appID, secret: secret, backlog: configuration.threadedBacklog)
+                : nil
         } catch {
             started.task.cancel()
             throw error

@@ -246,6 +246,20 @@ public struct RunResult: Sendable {
 
     public func count(_ status: String) -> Int { outcomes.values.filter { $0.first?.outcome.status == status }.count }
 
+    /// When the stand-in delivered each message.
+    public var deliveries: DeliveryTimes {
+        DeliveryTimes(
+            byOpenID: simulator.messagesByOpenID.filter { !$0.key.hasPrefix(LoadGenerator.warmUpPrefix) }.values.map {
+                $0.map(\.receivedAt.timeIntervalSince1970)
+            })
+    }
+
+    /// WeChat send calls beyond one per event (warm-ups included): repeats of a send.
+    public var extraCalls: Int {
+        let warmUps = simulator.messagesByOpenID.keys.filter { $0.hasPrefix(LoadGenerator.warmUpPrefix) }.count
+        return simulator.sendRequests - warmUps - outcomes.count
+    }
+
     /// Request ids with more than one outcome (allowed after a crash; not in a clean run).
     public var repeatedOutcomes: Int { outcomes.values.filter { $0.count > 1 }.count }
 }

@@ -21,12 +21,40 @@ public struct LatencySummary: Sendable {
 /// their times (seconds), without the start (first fetches, token, the first burst) and the tail.
 /// Nil for fewer than 20 times or no time between those percentiles.
 public func steadyRate(of times: [Double]) -> Double? {
+    rate(of: times, from: 0.1, to: 0.9)
+}
+
+/// Events per second between two quantiles of their times (seconds); nil for fewer than 20
+/// times or no time between them.
+public func rate(of times: [Double], from low: Double, to high: Double) -> Double? {
     let times = times.sorted()
     guard times.count >= 20 else { return nil }
-    let low = times.count / 10
-    let high = times.count * 9 / 10
-    let span = times[high] - times[low]
-    return span > 0 ? Double(high - low) / span : nil
+    let first = Int(Double(times.count) * low)
+    let last = min(times.count - 1, Int(Double(times.count) * high))
+    let span = times[last] - times[first]
+    return span > 0 ? Double(last - first) / span : nil
+}
+
+/// When the WeChat stand-in delivered a run's messages: the whole run as a user sees it.
+public struct DeliveryTimes: Sendable {
+    /// Seconds from the first delivery to the last.
+    public let firstToLast: Double
+    /// Deliveries per second between the 10th and the 60th percentile of their times: steady
+    /// whatever the tail does.
+    public let rate10to60: Double?
+    /// The longest time between two consecutive deliveries to one openid, in seconds.
+    public let longestGapPerOpenID: Double
+
+    public init(byOpenID: [[Double]]) {
+        let all = byOpenID.flatMap { $0 }
+        firstToLast = (all.max() ?? 0) - (all.min() ?? 0)
+        rate10to60 = rate(of: all, from: 0.1, to: 0.6)
+        longestGapPerOpenID =
+            byOpenID.map { times in
+                let sorted = times.sorted()
+                return zip(sorted, sorted.dropFirst()).map { $1 - $0 }.max() ?? 0
+            }.max() ?? 0
+    }
 }
 
 /// This process's CPU time and peak resident memory.

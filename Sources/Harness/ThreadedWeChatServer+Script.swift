@@ -1,7 +1,8 @@
 extension ThreadedWeChatServer {
     /// A plain threaded HTTP/1.1 WeChat stand-in on Python's standard library: one thread per
-    /// connection, keep-alive, a fixed answer delay. It answers stable_token, token and the three
-    /// send endpoints, de-duplicates by (touser, client_msg_id), and serves GET /sim/stats in the
+    /// connection, keep-alive, a fixed answer delay, Python's listen backlog unless told otherwise. It answers stable_token, token and the three
+    /// send endpoints, de-duplicates template/send by (touser, client_msg_id) and counts the
+    /// repeats of the other kinds that reach a user, and serves GET /sim/stats in the
     /// built-in simulator's JSON shape (`SimulatorStats`), so a bench reads both the same way.
     /// Nothing in it is tuned for wxpush's client: that is its point.
     static let script = #"""
@@ -13,7 +14,9 @@ extension ThreadedWeChatServer {
         appid, secret = sys.argv[3], sys.argv[4]
         lock = threading.Lock()
         state = {"in_progress": 0, "max": 0, "requests": 0, "delivered": 0, "suppressed": 0,
-                 "tokens": 0, "msgid": 2000000000, "errors": {}}
+                 "tokens": 0, "msgid": 2000000000, "errors": {}, "duplicates": 0}
+        kinds = {"/cgi-bin/message/template/send": "template", "/cgi-bin/message/subscribe/bizsend": "bizsend",
+                 "/cgi-bin/message/subscribe/send": "subscribe"}
         messages, seen = {}, {}
         token = "threaded-token"
 
@@ -50,7 +53,7 @@ extension ThreadedWeChatServer {
                 if url.path == "/sim/stats":
                     with lock:
                         return self.answer(200, {
-                            "messagesByOpenID": messages, "duplicates": 0,
+                            "messagesByOpenID": messages, "duplicates": state["duplicates"],
                             "suppressedDuplicates": state["suppressed"], "tokenFetches": state["tokens"],
                             "sendRequests": state["requests"], "delivered": state["delivered"],
                             "errorsByCode": state["errors"], "maxConcurrentSends": state["max"]})
@@ -76,18 +79,23 @@ extension ThreadedWeChatServer {
                         return self.answer(200, {"errcode": 40001, "errmsg": "invalid credential"})
                     message = json.loads(raw)
                     openid, client_msg_id = message.get("touser", ""), message.get("client_msg_id", "")
+                    kind = kinds.get(url.path, "template")
                     with lock:
                         key = openid + "\0" + client_msg_id
-                        if client_msg_id and key in seen:
+                        if kind == "template" and client_msg_id and key in seen:
                             state["suppressed"] += 1
                             msgid = seen[key]
                         else:
+                            # Only template/send de-duplicates (like WeChat); a repeat of the
+                            # subscribe kinds reaches the user, and is counted as a duplicate.
+                            if client_msg_id and key in seen:
+                                state["duplicates"] += 1
                             state["msgid"] += 1
                             state["delivered"] += 1
                             msgid = seen[key] = state["msgid"]
                             messages.setdefault(openid, []).append({
                                 "openid": openid, "clientMsgID": client_msg_id,
-                                "templateID": message.get("template_id", ""), "kind": "template", "data": {},
+                                "templateID": message.get("template_id", ""), "kind": kind, "data": {},
                                 "msgid": msgid, "receivedAt": time.time() - 978307200})
                     self.answer(200, {"errcode": 0, "errmsg": "ok", "msgid": msgid})
                 finally:
@@ -100,7 +108,7 @@ extension ThreadedWeChatServer {
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
-            request_queue_size = 1024
+            request_queue_size = int(sys.argv[5])
 
             def handle_error(self, request, address):
                 error = sys.exc_info()[1]

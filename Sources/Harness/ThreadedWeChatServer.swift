@@ -18,10 +18,13 @@ public final class ThreadedWeChatServer: Sendable {
     private let process: Process
 
     /// Starts it with a fixed answer delay for sends; waits (at most 10 s) until it listens.
-    public init(latency: Duration, appID: String, secret: String) throws {
+    /// `backlog`: its listen backlog; Python's default is 5, and a burst of new connections beyond
+    /// what it has accepted has SYNs and handshake ACKs dropped (the client may believe a
+    /// connection open, and write to it, while the server has not taken it yet).
+    public init(latency: Duration, appID: String, secret: String, backlog: Int = 5) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, "0", String(latency.seconds * 1000), appID, secret]
+        process.arguments = ["python3", "-c", Self.script, "0", String(latency.seconds * 1000), appID, secret, String(backlog)]
         let output = Pipe()
         process.standardOutput = output
         // It exits when this pipe closes, so it never outlives this process.

@@ -34,6 +34,9 @@ public struct SimulatorConfiguration: Sendable {
     public var unavailable = false
     /// Delivery receipts to a callback URL after each successful template send; nil: none.
     public var receipts: ReceiptCallbacks?
+    /// The listen backlog of the threaded stand-in (Harness), when that one answers instead:
+    /// Python's default (5) unless set, as an untuned server has it.
+    public var threadedBacklog = 5
 
     public init(
         accounts: [String: String] = ["wxdemo": "demo-secret"],
