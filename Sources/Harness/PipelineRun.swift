@@ -254,10 +254,11 @@ public struct RunResult: Sendable {
             })
     }
 
-    /// WeChat send calls beyond one per event (warm-ups included): repeats of a send.
-    public var extraCalls: Int {
+    /// WeChat send calls the stand-in read for the run's events (warm-ups left out): one per
+    /// event when nothing is repeated; fewer when a send never reached it.
+    public var calls: Int {
         let warmUps = simulator.messagesByOpenID.keys.filter { $0.hasPrefix(LoadGenerator.warmUpPrefix) }.count
-        return simulator.sendRequests - warmUps - outcomes.count
+        return simulator.sendRequests - warmUps
     }
 
     /// Request ids with more than one outcome (allowed after a crash; not in a clean run).

@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import JSON
 import Logging
-import NIOCore
 import Synchronization
 
 /// One HTTP exchange with WeChat: bounded in time, bounded body, errors mapped to `WeChatError`
@@ -30,11 +29,11 @@ struct APITransport: Sendable {
     ) async throws(WeChatError) -> APIAnswer {
         var request = HTTPClientRequest(url: url)
         if let trace { request.headers.add(name: trace.name, value: trace.value) }
-        let watched = body.map(WatchedBody.init)
-        if let body, let watched {
+        let watched = body.map { WatchedBytes(bytes: $0) }
+        if let watched {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-            request.body = .stream(watched, length: .known(Int64(body.count)))
+            request.body = .bytes(watched)
         } else {
             request.method = .GET
         }
@@ -53,7 +52,7 @@ struct APITransport: Sendable {
             throw error
         } catch {
             // A body the client never started writing is a request WeChat never got whole.
-            let progress: SendProgress = watched?.started == false ? .notWritten : .writtenNoAnswer
+            let progress: SendProgress = watched?.taken.value == false ? .notWritten : .writtenNoAnswer
             let problem = Self.scrub("\(error)", secrets: secrets)
             logger.debug(
                 "WeChat request failed",
@@ -82,33 +81,33 @@ struct APITransport: Sendable {
     }
 }
 
-/// A request body that notes when the HTTP client starts writing it. AsyncHTTPClient asks a
-/// streamed body for its bytes only after the request head went out on a connection, so a body
-/// never asked for belongs to a request no server received whole.
-final class WatchedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-
-    private let bytes: ByteBuffer
-    private let asked = Atomic<Bool>(false)
-
-    init(_ bytes: [UInt8]) { self.bytes = ByteBuffer(bytes: bytes) }
-
-    /// Whether the client started writing the body.
-    var started: Bool { asked.load(ordering: .acquiring) }
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let body: WatchedBody
-        var done = false
-
-        mutating func next() async -> ByteBuffer? {
-            guard !done else { return nil }
-            done = true
-            body.asked.store(true, ordering: .releasing)
-            return body.bytes
-        }
+/// A request body that notes when the HTTP client takes its bytes. AsyncHTTPClient (1.37, pinned)
+/// reads a body of bytes only once the request head went out on a connection, so a body never
+/// read belongs to a request no server received whole. (A streamed body would say the same, at
+/// the cost of a task per request.)
+struct WatchedBytes: RandomAccessCollection, Sendable {
+    final class Taken: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var value: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
+    let bytes: [UInt8]
+    let taken = Taken()
+
+    var startIndex: Int { bytes.startIndex }
+    var endIndex: Int { bytes.endIndex }
+    subscript(position: Int) -> UInt8 { bytes[position] }
+
+    func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        taken.set()
+        return try bytes.withContiguousStorageIfAvailable(body)
+    }
+
+    func makeIterator() -> IndexingIterator<[UInt8]> {
+        taken.set()
+        return bytes.makeIterator()
+    }
 }
 
 /// Every WeChat answer this module reads: send results and token grants share one shape.

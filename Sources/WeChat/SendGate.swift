@@ -54,13 +54,13 @@ final class SendGate: Sendable {
         }
     }
 
-    /// The send that entered is over: answered, or failed without a usable answer.
-    func leave(failed: Bool) {
+    /// The send that entered is over: answered after `roundTrip`, or failed without a usable answer.
+    func leave(roundTrip: Duration, failed: Bool) {
         let permits = state.withLock { state in
             if failed {
                 state.window.failed(at: .now)
             } else {
-                state.window.answered(inFlight: state.inFlight)
+                state.window.answered(after: roundTrip, inFlight: state.inFlight, at: .now)
             }
             state.inFlight -= 1
             return state.window.permits

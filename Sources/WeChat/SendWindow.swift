@@ -1,6 +1,7 @@
 /// How many sends may be in flight to one WeChat host, found the way TCP finds its window: it
 /// grows with the answers, by one per answer at first (doubling each round trip) and by one per
-/// round trip after a failure, and halves when sends fail without a usable answer.
+/// round trip after a failure or a hold, holds while answers are much slower than the fastest,
+/// and halves when sends fail without a usable answer.
 ///
 /// Why: a process may hold hundreds of sends at once (partitions × `in_flight`). Started all at
 /// once, each on a new connection, they flood the server's accept queue: a server with a small
@@ -9,9 +10,12 @@
 /// are reset: their fate unknown. A window that opens with the answers opens at most one new
 /// connection per answer, at the pace the server serves.
 ///
-/// Round trips are not a signal here: a server that writes its answer in two pieces meets the
-/// client's delayed ACK and answers 40 ms late whatever its load, and this process's own CPU adds
-/// to them; neither says the server is overloaded. Failures do.
+/// Round trips only hold it: answers four times slower than the fastest lately, plus 50 ms, say
+/// the server queues (a thread-per-connection server starves its threads long before it fails),
+/// so the window stops growing. They never shrink it: a server that writes its answer in two
+/// pieces meets the client's delayed ACK and answers 40 ms late whatever its load, and this
+/// process's own CPU adds to them, so a finer reading would mistake those for a queue. Failures
+/// shrink it.
 ///
 /// A value over a clock's instants: `SendGate` holds it behind a lock; tests drive it directly.
 public struct SendWindow<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
@@ -19,9 +23,16 @@ public struct SendWindow<Instant: InstantProtocol>: Sendable where Instant.Durat
     public private(set) var limit: Double
     public let minimum: Double
     public let maximum: Double
-    /// Grows by one per answer until the first failure.
+    /// Grows by one per answer until the first failure or hold.
     public private(set) var slowStart = true
+    /// The answers' round trip, smoothed like TCP's (each new one weighs 1/8).
+    public private(set) var smoothed: Duration?
+    /// The fastest answer of this epoch and of the one before: it follows a lasting change of the
+    /// server's own latency within two epochs.
+    private var fastest: (current: Duration?, previous: Duration?, since: Instant?) = (nil, nil, nil)
     private var lastDecrease: Instant?
+
+    public static var epoch: Duration { .seconds(10) }
 
     /// One overload fails many sends at once: the window halves once for them.
     public static var decreaseInterval: Duration { .milliseconds(250) }
@@ -35,8 +46,31 @@ public struct SendWindow<Instant: InstantProtocol>: Sendable where Instant.Durat
     /// Whole sends allowed now.
     public var permits: Int { Int(limit) }
 
-    /// An answer, with `inFlight` sends out (this one included) when it came.
-    public mutating func answered(inFlight: Int) {
+    /// The round trip without a queue: the fastest answer of the last one or two epochs.
+    public var baseline: Duration? {
+        switch (fastest.current, fastest.previous) {
+        case (let current?, let previous?): min(current, previous)
+        case (let current, let previous): current ?? previous
+        }
+    }
+
+    /// Answers this slow hold the window: the server queues.
+    public var holdAbove: Duration? { baseline.map { $0 * 4 + .milliseconds(50) } }
+
+    /// An answer after `roundTrip`, with `inFlight` sends out (this one included) when it came.
+    public mutating func answered(after roundTrip: Duration, inFlight: Int, at now: Instant) {
+        if let since = fastest.since, since.duration(to: now) >= Self.epoch {
+            fastest = (nil, fastest.current, now)
+        } else if fastest.since == nil {
+            fastest.since = now
+        }
+        fastest.current = min(fastest.current ?? roundTrip, roundTrip)
+        let smoothed = self.smoothed.map { $0 + (roundTrip - $0) / 8 } ?? roundTrip
+        self.smoothed = smoothed
+        if let holdAbove, smoothed > holdAbove {
+            slowStart = false
+            return
+        }
         // Only a window in use grows: an idle one has shown nothing about a bigger one.
         guard Double(inFlight) >= limit - 1 else { return }
         limit = min(maximum, limit + (slowStart ? 1 : 1 / limit))

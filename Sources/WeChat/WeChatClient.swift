@@ -135,7 +135,7 @@ public final class WeChatClient: Sendable {
         var overloaded = true
         defer {
             let roundTrip = ContinuousClock.now - started
-            gate?.leave(failed: overloaded)
+            gate?.leave(roundTrip: roundTrip, failed: overloaded)
             entry.latency[path]?.recordNanoseconds(roundTrip.nanoseconds)
         }
         do {

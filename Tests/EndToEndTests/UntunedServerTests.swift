@@ -30,12 +30,16 @@ struct UntunedServerTests {
         #expect(result.simulator.duplicates == 0)
         #expect(result.inOrderPerOpenID)
         let unknown = result.outcomes.values.filter { $0.first?.outcome.reason?.hasPrefix("fate_unknown: ") == true }.count
-        // A request reset on a connection the server never took is not sent again when WeChat would
-        // deliver it twice; it ends fate_unknown (a handful at most, once the send window paces connects).
+        // A send written without an answer is not made again where WeChat would deliver it twice:
+        // it ends fate_unknown (it may have been delivered once; never twice). Template sends are
+        // retried instead (client_msg_id), so they all end sent.
         #expect(result.count("sent") + unknown == count)
-        #expect(unknown <= (subscribe ? 20 : 0))
-        // Every delivery was a request made once: WeChat got no call beyond one per event.
-        #expect(result.simulator.delivered == result.count("sent"))
+        if !subscribe { #expect(unknown == 0) }
+        #expect(unknown <= count / 100, "more than 1% of the sends got no answer")
+        #expect(result.simulator.delivered >= result.count("sent"))
+        #expect(result.simulator.delivered <= result.count("sent") + unknown)
+        // No request was made twice: at most one call per event reached the server.
+        if subscribe { #expect(result.simulator.sendRequests <= count) }
         #expect(result.deliveries.longestGapPerOpenID < Self.longestGap, "a send stalled")
         #expect(result.uncommitted == 0)
     }

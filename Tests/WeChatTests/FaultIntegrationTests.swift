@@ -11,6 +11,7 @@ struct FaultIntegrationTests {
             let result = await fixture.client().send(templateMessage(), account: "demo")
             #expect(result.errcode == -1)
             #expect(result.action == .retry)
+            #expect(result.progress == .answered)
             #expect(fixture.simulator.stats.delivered == 0)
         }
     }
@@ -21,6 +22,7 @@ struct FaultIntegrationTests {
             #expect(result.errcode == -2)
             #expect(result.action == .retry)
             #expect(result.httpStatus == 500)
+            #expect(result.progress == .writtenNoAnswer)
         }
     }
 
@@ -34,6 +36,8 @@ struct FaultIntegrationTests {
             #expect(result.errcode == -2)
             #expect(result.action == .retry)
             #expect(result.httpStatus == nil)
+            // The body was written: the simulator may deliver it after the client gave up.
+            #expect(result.progress == .writtenNoAnswer)
             #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
@@ -73,6 +77,7 @@ struct FaultIntegrationTests {
             let result = await client.send(templateMessage(), account: "demo")
             #expect(result.errcode == -2)
             #expect(result.action == .retry)
+            #expect(result.progress == .notWritten)
             #expect(!result.errmsg.contains(SimulatorFixture.secret))
         }
     }

@@ -179,8 +179,8 @@ struct Measurement {
         let deliveries = result.deliveries
         return String(
             format:
-                "  at WeChat: first to last delivery %.2f s, %.0f deliveries/s over their 10th–60th percentile; calls beyond one per event %d, duplicate deliveries %d, longest wait between one openid's deliveries %.2f s",
-            deliveries.firstToLast, deliveries.rate10to60 ?? 0, result.extraCalls, result.simulator.duplicates,
+                "  at WeChat: first to last delivery %.2f s, %.0f deliveries/s over their 10th–60th percentile; %d calls for %d events, duplicate deliveries %d, longest wait between one openid's deliveries %.2f s",
+            deliveries.firstToLast, deliveries.rate10to60 ?? 0, result.calls, count, result.simulator.duplicates,
             deliveries.longestGapPerOpenID)
     }
 
