@@ -39,9 +39,11 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// Outcomes, DLQ copies and input offsets committed together in Kafka transactions, so a
     /// `read_committed` reader sees exactly one outcome per request across crashes and rebalances.
     public var exactlyOnce: Bool
-    /// Names this instance's transactional producer (`wxpush-<group>-<instance_id>`): keep it stable
-    /// across restarts of one instance (its unfinished transaction is then aborted at once) and
-    /// distinct between instances.
+    /// Names this instance's transactional producer (`wxpush-<group>-<instance_id>`) and its share
+    /// in the demand exchange: distinct between live instances. Unset, it is the host name plus a
+    /// suffix made at start, so two processes on one host never share it; set it to a stable name
+    /// per instance (a StatefulSet ordinal, a systemd instance name) to have a crashed instance's
+    /// open transaction aborted at its restart instead of after `transaction.timeout.ms`.
     public var instanceID: String
 
     public init(
@@ -75,8 +77,11 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// The outcome producer's `transactional.id`.
     public var transactionalID: String { "wxpush-\(groupID)-\(instanceID)" }
 
-    /// The host name: stable across restarts on one machine or pod.
-    public static var defaultInstanceID: String { ProcessInfo.processInfo.hostName }
+    /// The host name and this process's `incarnation`: unique among live processes.
+    public static let defaultInstanceID = "\(ProcessInfo.processInfo.hostName)-\(incarnation)"
+
+    /// Six hex digits made once per process: tells two processes with one `instance_id` apart.
+    public static let incarnation = String(UInt32.random(in: 0x10_0000...0xFF_FFFF), radix: 16)
 
     var partitionLimits: PartitionScheduler<ContinuousClock>.Limits {
         .init(window: inFlightPerPartition, maxRecords: bufferedRecordsPerPartition, maxBytes: bufferedBytesPerPartition)

@@ -52,6 +52,31 @@ struct LimitTests {
         #expect(abs(rate - 200) <= 20, "measured \(rate)/s against 200/s")
     }
 
+    @Test("two live processes with one explicit instance_id: one stops with an error naming the other's incarnation")
+    func duplicateInstanceID() async throws {
+        let run = try await ChaosRun.start("limits (one instance_id twice)", events: 10, openids: 10, simulator: Self.simulator())
+        var options = RunOptions(inFlight: 8, instanceID: "twin")
+        options.limits = "{ rate: 200/s }"
+        options.exactlyOnce = false  // one transactional id twice would end in fencing instead
+        options.sessionTimeoutMilliseconds = 3_000
+        options.drainTimeout = "2s"
+        let config = try run.configuration(options)
+        let logs = [Self.log(), Self.log()]
+        let children = try logs.map { try run.instance(config, log: $0) }
+        try await eventually("one of the two to stop", timeout: .seconds(60)) { children.contains { !$0.isRunning } }
+        let stopped = children.firstIndex { !$0.isRunning }!
+        #expect(try await children[stopped].waitForExit() != 0)
+        let message = try String(contentsOf: logs[stopped], encoding: .utf8)
+        #expect(message.contains("another live wxpush (incarnation "))
+        #expect(message.contains("runs with dispatcher.instance_id twin"))
+        // The one that was there first goes on, and stops cleanly.
+        let other = children[1 - stopped]
+        #expect(other.isRunning)
+        other.signal(SIGTERM)
+        #expect(try await other.waitForExit(timeout: .seconds(30)) == 0)
+        _ = await run.finish()
+    }
+
     @Test("a rebalance mid-run (a third instance joins) over a minute: within ±15% of 200/s; no 45011, nothing lost")
     func rebalanceMidRun() async throws {
         // A minute of load, the join after a quarter of it.

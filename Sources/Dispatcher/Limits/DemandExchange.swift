@@ -34,13 +34,25 @@ public final class DemandExchange: Service, Sendable {
     private let logger: Logger
     /// (account, instance) → (demand, published at, in ms since the epoch).
     private let table = Mutex<[String: [String: Entry]]>([:])
+    /// This process's own records have been read back: what follows them was published while it
+    /// runs, so a record of another incarnation under its `instance_id` is a live twin.
+    private let readOwn = Atomic<Bool>(false)
+    /// The incarnation of another live process under this `instance_id`, once seen.
+    private let twin = Mutex<String?>(nil)
 
     struct Entry: Sendable {
         var demand: Int
         /// The share the instance had taken.
         var share: Double
         var at: Int64
+        /// Which process published it, and when that one started (ms since the epoch); absent
+        /// from records of versions before them.
+        var incarnation: String? = nil
+        var started: Int64 = 0
     }
+
+    /// When this process's exchange started, in ms since the epoch.
+    static let started = Int64(Date().timeIntervalSince1970 * 1000)
     /// Per account: the share in force here, and an increase asked for in the last interval.
     private let decided = Mutex<[String: (share: Double?, pendingIncrease: Double?)]>([:])
 
@@ -48,10 +60,13 @@ public final class DemandExchange: Service, Sendable {
         kafka: KafkaConfiguration, producer: KafkaProducer, topic: String, group: String, instanceID: String, limits: SendLimits,
         interval: Duration = .seconds(1), logger: Logger
     ) throws(KafkaError) {
-        consumer = try KafkaConsumer.tailing(topic, group: "\(group).demand.\(instanceID)", configuration: kafka, logger: logger)
+        // A group of this process's own (the incarnation), so twins with one id both read it all.
+        consumer = try KafkaConsumer.tailing(
+            topic, group: "\(group).demand.\(instanceID).\(DispatcherSettings.incarnation)", configuration: kafka, logger: logger)
         self.producer = producer
         self.topic = topic
         self.instanceID = instanceID
+        _ = Self.started
         self.limits = limits
         self.interval = interval
         self.logger = logger
@@ -64,11 +79,26 @@ public final class DemandExchange: Service, Sendable {
                     try await self.consumer.run(closeTimeout: .seconds(1)) { partition in
                         for await message in partition.messages {
                             guard let (account, instance, entry) = Self.decode(message.value) else { continue }
+                            if instance == self.instanceID, let incarnation = entry.incarnation {
+                                if incarnation == DispatcherSettings.incarnation {
+                                    self.readOwn.store(true, ordering: .relaxed)
+                                } else if self.readOwn.load(ordering: .relaxed),
+                                    (entry.started, incarnation) < (Self.started, DispatcherSettings.incarnation)
+                                {
+                                    // The later of the two stops; the one that was there goes on.
+                                    self.twin.withLock { $0 = $0 ?? incarnation }
+                                }
+                            }
                             self.table.withLock { $0[account, default: [:]][instance] = entry }
                         }
                     }
                 }
                 while !Task.isCancelled && !consumer.isShuttingDown {
+                    if let twin = twin.withLock({ $0 }) {
+                        let error = DuplicateInstance(instanceID: instanceID, own: DispatcherSettings.incarnation, other: twin)
+                        logger.critical("\(error)")
+                        throw error
+                    }
                     await publishAndReshare()
                     try? await Task.sleep(for: interval)
                 }
@@ -107,6 +137,8 @@ public final class DemandExchange: Service, Sendable {
             out.object {
                 $0.field("account", account)
                 $0.field("instance", instanceID)
+                $0.field("incarnation", DispatcherSettings.incarnation)
+                $0.field("started", number: Self.started)
                 $0.field("demand", number: Int64(demand))
                 $0.field("share_ppm", number: Int64((taken * 1_000_000).rounded()))
                 $0.field("at", number: now)
@@ -149,6 +181,24 @@ public final class DemandExchange: Service, Sendable {
             let instance = fields["instance"]?.string, let demand = fields["demand"]?.int64, let at = fields["at"]?.int64,
             let share = fields["share_ppm"]?.int64
         else { return nil }
-        return (account, instance, Entry(demand: Int(demand), share: Double(share) / 1_000_000, at: at))
+        return (
+            account, instance,
+            Entry(
+                demand: Int(demand), share: Double(share) / 1_000_000, at: at, incarnation: fields["incarnation"]?.string,
+                started: fields["started"]?.int64 ?? 0)
+        )
+    }
+}
+
+/// Two live processes run with one `dispatcher.instance_id`: they would share a transactional id
+/// and one share of the account limits, and send at a multiple of the limit. The one that
+/// started later stops with this; the other goes on.
+public struct DuplicateInstance: Error, CustomStringConvertible {
+    public let instanceID: String
+    public let own: String
+    public let other: String
+
+    public var description: String {
+        "another live wxpush (incarnation \(other)) runs with dispatcher.instance_id \(instanceID), as this one (incarnation \(own)) does: give each instance its own id (WXPUSH_INSTANCE_ID), or leave it unset for a unique one"
     }
 }

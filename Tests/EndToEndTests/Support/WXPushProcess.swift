@@ -62,6 +62,8 @@ final class WXPushProcess: @unchecked Sendable {
         return kibibytes / 1024
     }
 
+    var isRunning: Bool { process.isRunning }
+
     /// Waits for exit at most `timeout`; returns the exit status.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         try await eventually("wxpush to exit", timeout: timeout) { !self.process.isRunning }
