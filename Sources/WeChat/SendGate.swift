@@ -30,9 +30,10 @@ final class SendGate: Sendable {
         let turn = Wakeup()
         var queued = false
         while true {
+            let late = Task.isCancelled || ContinuousClock.now >= deadline
             let admitted = state.withLock { state -> Bool in
                 let first = state.waiting.isEmpty || state.waiting.first === turn
-                if first && state.inFlight < state.window.permits {
+                if !late && first && state.inFlight < state.window.permits {
                     if queued { state.waiting.removeFirst() }
                     state.inFlight += 1
                     return true
@@ -45,7 +46,7 @@ final class SendGate: Sendable {
                 wakeWaiting()
                 return true
             }
-            if Task.isCancelled || ContinuousClock.now >= deadline {
+            if late {
                 state.withLock { $0.waiting.removeAll { $0 === turn } }
                 wakeWaiting()
                 return false

@@ -1,7 +1,7 @@
 /// How many sends may be in flight to one WeChat host, found the way TCP finds its window: it
 /// grows with the answers, by one per answer at first (doubling each round trip) and by one per
 /// round trip after a failure or a hold, holds while answers are much slower than the fastest,
-/// and halves when sends fail without a usable answer.
+/// and halves when a good part of its sends fail without a usable answer.
 ///
 /// Why: a process may hold hundreds of sends at once (partitions × `in_flight`). Started all at
 /// once, each on a new connection, they flood the server's accept queue: a server with a small
@@ -65,6 +65,7 @@ public struct SendWindow<Instant: InstantProtocol>: Sendable where Instant.Durat
             fastest.since = now
         }
         fastest.current = min(fastest.current ?? roundTrip, roundTrip)
+        completed(at: now)
         let smoothed = self.smoothed.map { $0 + (roundTrip - $0) / 8 } ?? roundTrip
         self.smoothed = smoothed
         if let holdAbove, smoothed > holdAbove {
@@ -77,8 +78,22 @@ public struct SendWindow<Instant: InstantProtocol>: Sendable where Instant.Durat
     }
 
     /// A send that got no usable answer (a timeout, a reset, a refused connection, a 5xx, "system
-    /// busy"): the window halves, once per `decreaseInterval`.
+    /// busy"). The window halves when half or more of the sends of the last round (as many as it
+    /// holds, at least 32) failed, once per `decreaseInterval`: an overload fails most sends at
+    /// once, while a server that fails one send in six at random is no reason to send less.
     public mutating func failed(at now: Instant) {
+        round.failed += 1
+        completed(at: now)
+    }
+
+    /// Sends of the current round, and how many of them failed.
+    private var round = (sends: 0, failed: 0)
+
+    private mutating func completed(at now: Instant) {
+        round.sends += 1
+        guard round.sends >= max(permits, 32) else { return }
+        defer { round = (0, 0) }
+        guard round.failed * 2 >= round.sends else { return }
         slowStart = false
         if let last = lastDecrease, last.duration(to: now) < Self.decreaseInterval { return }
         lastDecrease = now

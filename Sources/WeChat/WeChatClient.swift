@@ -125,13 +125,15 @@ public final class WeChatClient: Sendable {
         }
         let token = issued.value
         let answer: APIAnswer
-        let deadline = ContinuousClock.now + transport.timeout
+        // The turn in the window has its own bound: time spent queueing here never shortens the
+        // exchange, or a slow server's queue would turn into sends written and then timed out.
         let gate = gates[entry.account.apiBase]
-        if let gate, await !gate.enter(until: deadline) {
+        if let gate, await !gate.enter(until: .now + transport.timeout) {
             let problem = Task.isCancelled ? "cancelled" : "no turn in the send window within \(transport.timeout)"
             return (SendResult(WeChatError.transport("\(problem) (\(path), not written)", progress: .notWritten)), issued)
         }
         let started = ContinuousClock.now
+        let deadline = started + transport.timeout
         var overloaded = true
         defer {
             let roundTrip = ContinuousClock.now - started
@@ -148,12 +150,12 @@ public final class WeChatClient: Sendable {
                 deadline: deadline
             )
         } catch {
-            // Refused unread with a 4xx: nothing about load.
-            overloaded = error.httpStatus.map { $0 >= 500 || $0 == 429 } ?? true
+            // Refused unread with a 4xx, or cancelled here: nothing about load.
+            overloaded = !Task.isCancelled && (error.httpStatus.map { $0 >= 500 || $0 == 429 } ?? true)
             return (SendResult(error), issued)
         }
         // -1 ("system busy") is WeChat saying it is overloaded, like a timeout.
-        overloaded = answer.errcode == -1
+        overloaded = answer.errcode == -1 || (answer.errcode == nil && answer.msgid == nil)
         guard answer.errcode != nil || answer.msgid != nil else {
             return (
                 SendResult(WeChatError.transport("answer without errcode from \(path)", httpStatus: 200, progress: .writtenNoAnswer)),

@@ -2,14 +2,15 @@ import AsyncHTTPClient
 
 /// How the process's HTTP client reaches WeChat (`wechat.connect_timeout`, `request_timeout`,
 /// `max_connections`, `idle_timeout`). The same for WeChat's HTTPS behind load balancers and a
-/// plain local server: short connects (a connect that fails is always safe to retry), a response
-/// timeout counted from the request written, and idle connections closed before a load
-/// balancer's keep-alive closes them under a request.
+/// plain local server: short connects (a connect that fails is always safe to retry), an
+/// exchange bounded from its turn in the send window (never shortened by the wait for it), and
+/// idle connections closed before a load balancer's keep-alive closes them under a request.
 public struct WeChatHTTPSettings: Sendable, Equatable {
     /// Establishing one connection (TCP, and TLS for HTTPS).
     public var connectTimeout: Duration
-    /// From the request written to its answer. Past it WeChat may have acted on the request, so
-    /// only a kind WeChat de-duplicates is sent again (`Resend`).
+    /// The answer, with the connection's share: an exchange gets `exchangeTimeout`. Past it
+    /// WeChat may have acted on the request, so only a kind WeChat de-duplicates is sent again
+    /// (`Resend`).
     public var responseTimeout: Duration
     /// The most connections (and so sends in flight) per API host; the send window stays within it.
     public var maxConnections: Int
@@ -27,7 +28,8 @@ public struct WeChatHTTPSettings: Sendable, Equatable {
         self.idleTimeout = idleTimeout
     }
 
-    /// One whole exchange at most: a turn in the send window, a connection, the answer.
+    /// One exchange at most, once its turn in the send window came (the turn has the same bound
+    /// of its own): a connection, the request written, the answer.
     public var exchangeTimeout: Duration { connectTimeout + responseTimeout }
 
     public func makeClient() -> HTTPClient {
@@ -35,8 +37,9 @@ public struct WeChatHTTPSettings: Sendable, Equatable {
         // Every in-flight send needs its own HTTP/1.1 connection; the default soft limit is 8.
         configuration.connectionPool = .init(
             idleTimeout: .nanoseconds(idleTimeout.wholeNanoseconds), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
-        configuration.timeout = .init(
-            connect: .nanoseconds(connectTimeout.wholeNanoseconds), read: .nanoseconds(responseTimeout.wholeNanoseconds))
+        // The answer is bounded by the exchange's deadline (`exchangeTimeout` from its turn); a read
+        // timeout as well would cost a timer per request for the same bound.
+        configuration.timeout = .init(connect: .nanoseconds(connectTimeout.wholeNanoseconds))
         // No tracer is installed; without this AHC still parses every URL for a no-op span.
         configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -52,19 +52,23 @@ struct LimitTests {
         #expect(abs(rate - 200) <= 20, "measured \(rate)/s against 200/s")
     }
 
-    @Test("two live processes with one explicit instance_id: one stops with an error naming the other's incarnation")
+    @Test("a second live process with the same explicit instance_id is refused at start, naming the first's incarnation; the first goes on")
     func duplicateInstanceID() async throws {
         let run = try await ChaosRun.start("limits (one instance_id twice)", events: 10, openids: 10, simulator: Self.simulator())
         var options = RunOptions(inFlight: 8, instanceID: "twin")
         options.limits = "{ rate: 200/s }"
-        options.exactlyOnce = false  // one transactional id twice would end in fencing instead
         options.sessionTimeoutMilliseconds = 3_000
         options.drainTimeout = "2s"
         let config = try run.configuration(options)
         let logs = [Self.log(), Self.log()]
-        let children = try logs.map { try run.instance(config, log: $0) }
+        // The first runs (and announces itself) before the second starts: the second is refused at
+        // start, before its transactional producer could fence the first.
+        let first = try run.instance(config, log: logs[0])
+        try await LimitRun.waitForShares(logs: [logs[0]], partitions: 6, timeout: .seconds(60))
+        let children = [first, try run.instance(config, log: logs[1])]
         try await eventually("one of the two to stop", timeout: .seconds(60)) { children.contains { !$0.isRunning } }
         let stopped = children.firstIndex { !$0.isRunning }!
+        #expect(stopped == 1, "the one that was there stopped")
         #expect(try await children[stopped].waitForExit() != 0)
         let message = try String(contentsOf: logs[stopped], encoding: .utf8)
         #expect(message.contains("another live wxpush (incarnation "))

@@ -29,30 +29,43 @@ struct SendWindowTests {
         var window = Window(initial: 8, minimum: 4, maximum: 20)
         for _ in 0..<100 { window.answered(after: .milliseconds(20), inFlight: 100, at: clock.now) }
         #expect(window.permits == 20)
-        for step in 0..<10 {
-            window.failed(at: clock.now)
-            clock.advance(by: Window.decreaseInterval * (step + 1))
+        for _ in 0..<10 {
+            for _ in 0..<32 { window.failed(at: clock.now) }
+            clock.advance(by: Window.decreaseInterval)
         }
         #expect(window.permits == 4)
     }
 
-    @Test("a failure halves it once for the burst of failures one overload causes, then it grows by one a round trip")
+    @Test("a round with half of its sends failed halves it, once for the burst one overload causes; then it grows by one a round trip")
     func failures() {
         var window = Window(initial: 64, maximum: 512)
-        window.failed(at: clock.now)
-        #expect(window.permits == 32)
-        window.failed(at: clock.now.advanced(by: .milliseconds(100)))
+        for _ in 0..<32 { window.answered(after: .milliseconds(20), inFlight: 0, at: clock.now) }
+        for _ in 0..<32 { window.failed(at: clock.now) }
         #expect(window.permits == 32)
         #expect(!window.slowStart)
+        // The same overload's next round, within the decrease interval: no second halving.
+        for _ in 0..<32 { window.failed(at: clock.now.advanced(by: .milliseconds(100))) }
+        #expect(window.permits == 32)
         var answers = 0
         while window.permits == 32 && answers < 100 {
             window.answered(after: .milliseconds(20), inFlight: window.permits, at: clock.now)
             answers += 1
         }
         #expect((32...34).contains(answers), "one round trip of answers (\(answers)) adds one permit")
-        clock.advance(by: Window.decreaseInterval)
-        window.failed(at: clock.now)
-        #expect(window.permits == 16)
+    }
+
+    @Test("one send in six failing at random does not shrink it, even a small window")
+    func randomFaults() {
+        var window = Window(initial: 8, maximum: 8)
+        for index in 0..<1_000 {
+            clock.advance(by: .milliseconds(10))
+            if index % 6 == 0 {
+                window.failed(at: clock.now)
+            } else {
+                window.answered(after: .milliseconds(20), inFlight: 8, at: clock.now)
+            }
+        }
+        #expect(window.permits == 8)
     }
 
     @Test("answers four times slower than the fastest (plus 50 ms) hold it; a delayed-ACK 40 ms or CPU noise does not")

@@ -34,9 +34,6 @@ public final class DemandExchange: Service, Sendable {
     private let logger: Logger
     /// (account, instance) → (demand, published at, in ms since the epoch).
     private let table = Mutex<[String: [String: Entry]]>([:])
-    /// This process's own records have been read back: what follows them was published while it
-    /// runs, so a record of another incarnation under its `instance_id` is a live twin.
-    private let readOwn = Atomic<Bool>(false)
     /// The incarnation of another live process under this `instance_id`, once seen.
     private let twin = Mutex<String?>(nil)
 
@@ -77,12 +74,15 @@ public final class DemandExchange: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     try await self.consumer.run(closeTimeout: .seconds(1)) { partition in
+                        // Per partition: what follows this process's own record in it was published
+                        // while it runs (a predecessor's records come before it).
+                        var readOwn = false
                         for await message in partition.messages {
                             guard let (account, instance, entry) = Self.decode(message.value) else { continue }
                             if instance == self.instanceID, let incarnation = entry.incarnation {
                                 if incarnation == DispatcherSettings.incarnation {
-                                    self.readOwn.store(true, ordering: .relaxed)
-                                } else if self.readOwn.load(ordering: .relaxed),
+                                    readOwn = true
+                                } else if readOwn, entry.at >= Self.started,
                                     (entry.started, incarnation) < (Self.started, DispatcherSettings.incarnation)
                                 {
                                     // The later of the two stops; the one that was there goes on.
@@ -150,6 +150,38 @@ public final class DemandExchange: Service, Sendable {
         }
     }
 
+    /// The incarnation of another live process publishing under `instanceID`, if one does:
+    /// reads the topic for `wait` (instances publish every interval) and reports a record of
+    /// that id published after the probe began; a crashed predecessor's records are all older.
+    /// Run before the transactional producer starts, so a twin is refused before it fences the
+    /// instance that was there.
+    public static func liveTwin(
+        kafka: KafkaConfiguration, topic: String, group: String, instanceID: String, wait: Duration = .milliseconds(2_500),
+        logger: Logger
+    ) async throws -> String? {
+        let since = Int64(Date().timeIntervalSince1970 * 1000)
+        let consumer = try KafkaConsumer.tailing(
+            topic, group: "\(group).demand.probe.\(DispatcherSettings.incarnation)", configuration: kafka, logger: logger)
+        final class Found: Sendable { let incarnation = Mutex<String?>(nil) }
+        let found = Found()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                try await consumer.run(closeTimeout: .seconds(1)) { partition in
+                    for await message in partition.messages {
+                        guard let (_, instance, entry) = decode(message.value), instance == instanceID, entry.at >= since,
+                            let incarnation = entry.incarnation, incarnation != DispatcherSettings.incarnation
+                        else { continue }
+                        found.incarnation.withLock { $0 = $0 ?? incarnation }
+                    }
+                }
+            }
+            try await Task.sleep(for: wait)
+            consumer.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        return found.incarnation.withLock { $0 }
+    }
+
     /// nil while nobody has demand: the partition share.
     static func share(partitionShare: Double, demand: Int, totalDemand: Int) -> Double? {
         guard totalDemand > 0 else { return nil }
@@ -197,6 +229,12 @@ public struct DuplicateInstance: Error, CustomStringConvertible {
     public let instanceID: String
     public let own: String
     public let other: String
+
+    public init(instanceID: String, own: String, other: String) {
+        self.instanceID = instanceID
+        self.own = own
+        self.other = other
+    }
 
     public var description: String {
         "another live wxpush (incarnation \(other)) runs with dispatcher.instance_id \(instanceID), as this one (incarnation \(own)) does: give each instance its own id (WXPUSH_INSTANCE_ID), or leave it unset for a unique one"

@@ -128,6 +128,14 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
                 pending.outcome.finished(.expired, reason: "expired: expires_at \(Timestamp.format(expiry)) passed", at: now()))
         }
         if Task.isCancelled { return .cancelled }
+        // Checked before sending too: a wait (a backoff, a quota reset) may have carried an
+        // earlier unanswered write past the window in which a resend is safe.
+        if let first = pending.firstUnanswered,
+            Resend.decide(kind: pending.message.kind, progress: .notWritten, sinceFirstWrite: first.duration(to: clock.now))
+                == .fateUnknown
+        {
+            return .finished(fateUnknown(pending.outcome, kind: pending.message.kind, errmsg: pending.outcome.errmsg ?? ""))
+        }
         let attemptStarted = clock.now
         let started = pending.firstAttempt ?? attemptStarted
         pending.firstAttempt = started
@@ -171,15 +179,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             if result.progress == .writtenNoAnswer, pending.firstUnanswered == nil { pending.firstUnanswered = attemptStarted }
             let sinceFirstWrite = pending.firstUnanswered.map { $0.duration(to: clock.now) }
             if Resend.decide(kind: pending.message.kind, progress: result.progress, sinceFirstWrite: sinceFirstWrite) == .fateUnknown {
-                let why =
-                    pending.message.kind == .template
-                    ? "a resend now would be past client_msg_id's de-duplication window"
-                    : "WeChat does not de-duplicate \(pending.message.kind.rawValue) messages"
-                return .finished(
-                    outcome.finished(
-                        .failed,
-                        reason: "fate_unknown: written to WeChat without an answer (\(result.errmsg)); \(why), so it is not sent again",
-                        deadLetter: true, at: now()))
+                return .finished(fateUnknown(outcome, kind: pending.message.kind, errmsg: result.errmsg))
             }
             let elapsed = started.duration(to: clock.now)
             guard let backoff = retry.backoff(afterAttempt: attempts, elapsed: elapsed, random: random()) else {
@@ -190,6 +190,18 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             }
             return .retry(pending, at: clock.now.advanced(by: backoff))
         }
+    }
+
+    /// The end of a send WeChat may have delivered and would deliver again: `failed`, with a DLQ
+    /// copy, never sent a second time.
+    private func fateUnknown(_ outcome: Outcome, kind: MessageKind, errmsg: String) -> Outcome {
+        let why =
+            kind == .template
+            ? "a resend now would be past client_msg_id's de-duplication window"
+            : "WeChat does not de-duplicate \(kind.rawValue) messages"
+        return outcome.finished(
+            .failed, reason: "fate_unknown: written to WeChat without an answer (\(errmsg)); \(why), so it is not sent again",
+            deadLetter: true, at: now())
     }
 
     /// From `date` until `instant`, or until just past `expiresAt` when that comes first.

@@ -21,12 +21,14 @@ struct RunCommand: AsyncParsableCommand {
         LogSetup.bootstrap()
         let logger = Logger(label: "wxpush")
         let resolved = try CheckConfigCommand.loadOrExplain(config)
+        try await refuseLiveTwin(resolved, logger: logger)
         // Before anything makes a metric handle: handles made earlier would stay no-ops.
         let registry = Self.bootstrapMetrics()
         let assembly = try DispatcherAssembly(
             kafka: resolved.kafka, settings: resolved.settings, accounts: resolved.accounts, rules: resolved.ruleBook,
             http: resolved.wechatHTTP, limits: resolved.limits, logger: logger
         )
+        try await checkTopics(resolved.settings, assembly: assembly, logger: logger)
         logger.notice(
             "wxpush starting",
             metadata: [
@@ -40,6 +42,43 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         try await SignalEscalation.run(group, logger: logger)
         logger.info("wxpush stopped")
+    }
+
+    /// An explicit `instance_id` another live process already runs with is refused before this
+    /// one's transactional producer could fence that one (`DemandExchange.liveTwin`: instances
+    /// with limits announce themselves on the demand topic). A default id is unique already.
+    private func refuseLiveTwin(_ resolved: ResolvedConfiguration, logger: Logger) async throws {
+        let settings = resolved.settings
+        guard settings.instanceID != DispatcherSettings.defaultInstanceID, !resolved.limits.isEmpty, !settings.demandTopic.isEmpty
+        else { return }
+        let twin: String?
+        do {
+            twin = try await DemandExchange.liveTwin(
+                kafka: resolved.kafka, topic: settings.demandTopic, group: settings.groupID, instanceID: settings.instanceID,
+                logger: logger)
+        } catch {
+            return logger.warning("could not look for another live process with instance_id \(settings.instanceID) (\(error))")
+        }
+        if let twin {
+            throw DuplicateInstance(instanceID: settings.instanceID, own: DispatcherSettings.incarnation, other: twin)
+        }
+    }
+
+    /// Refuses a topic layout that breaks a guarantee (`TopicLayout`); brokers that do not answer
+    /// are no reason to refuse: the check is skipped with a warning, and the run waits for them.
+    private func checkTopics(_ settings: DispatcherSettings, assembly: DispatcherAssembly, logger: Logger) async throws {
+        let problems: [String]
+        do throws(KafkaError) {
+            problems = try await TopicLayout.problems(settings) { topic throws(KafkaError) in
+                try await assembly.consumer.partitionCount(of: topic)
+            }
+        } catch {
+            return logger.warning("the topics' partition counts could not be checked (\(error)); starting without the check")
+        }
+        guard problems.isEmpty else {
+            await assembly.shutdown()
+            throw TopicLayoutProblems(problems)
+        }
     }
 
     /// In start order (shut down in reverse): the HTTP client, the msgid feed and the HTTP server
