@@ -5,6 +5,8 @@ wxpush_require_packages() {
     local missing=()
     pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev pkg-config)
     command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+    # The threaded WeChat stand-in (bench --server threaded, the untuned-server tests) is Python.
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
     # The tests validate docker-compose.yml (`docker-compose config -q` needs no engine).
     [ "${WXPUSH_WITH_COMPOSE:-0}" = 1 ] && ! command -v docker-compose >/dev/null 2>&1 && missing+=(docker-compose)
     if [ ${#missing[@]} -gt 0 ]; then
