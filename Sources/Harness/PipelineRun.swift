@@ -261,6 +261,9 @@ public struct RunResult: Sendable {
         return simulator.sendRequests - warmUps
     }
 
+    /// Requests that ended `fate_unknown`: written without an answer, not sent again.
+    public var fateUnknown: Int { outcomes.values.filter { $0.first?.outcome.reason?.hasPrefix("fate_unknown: ") == true }.count }
+
     /// Request ids with more than one outcome (allowed after a crash; not in a clean run).
     public var repeatedOutcomes: Int { outcomes.values.filter { $0.count > 1 }.count }
 }

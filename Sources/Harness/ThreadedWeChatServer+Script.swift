@@ -1,8 +1,9 @@
 extension ThreadedWeChatServer {
     /// A plain threaded HTTP/1.1 WeChat stand-in on Python's standard library: one thread per
-    /// connection, keep-alive, a fixed answer delay, Python's listen backlog unless told otherwise. It answers stable_token, token and the three
-    /// send endpoints, de-duplicates template/send by (touser, client_msg_id) and counts the
-    /// repeats of the other kinds that reach a user, and serves GET /sim/stats in the
+    /// connection, keep-alive, a fixed answer delay, Python's listen backlog unless told otherwise.
+    /// It answers stable_token, token and the three send endpoints, de-duplicates template/send by
+    /// (touser, client_msg_id) and counts the repeats of the other kinds that reach a user, and
+    /// serves GET /sim/stats in the
     /// built-in simulator's JSON shape (`SimulatorStats`), so a bench reads both the same way.
     /// Nothing in it is tuned for wxpush's client: that is its point.
     static let script = #"""

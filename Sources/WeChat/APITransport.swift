@@ -14,7 +14,7 @@ struct APITransport: Sendable {
 
     let httpClient: HTTPClient
     /// The whole exchange's bound: waiting for a connection, connecting, writing and the answer
-    /// (the HTTP client's own connect and read timeouts bound the parts).
+    /// (the HTTP client's own connect timeout bounds the connecting).
     let timeout: Duration
     let logger: Logger
 
@@ -24,8 +24,7 @@ struct APITransport: Sendable {
         url: String,
         loggedPath: String,
         secrets: [String],
-        trace: TraceHeader? = nil,
-        deadline: ContinuousClock.Instant? = nil
+        trace: TraceHeader? = nil
     ) async throws(WeChatError) -> APIAnswer {
         var request = HTTPClientRequest(url: url)
         if let trace { request.headers.add(name: trace.name, value: trace.value) }
@@ -39,8 +38,7 @@ struct APITransport: Sendable {
         }
         let bytes: [UInt8]
         do {
-            let remaining = deadline.map { ContinuousClock.now.duration(to: $0) } ?? timeout
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(max(remaining, .zero).wholeNanoseconds))
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(timeout.wholeNanoseconds))
             let status = Int(response.status.code)
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
             guard status == 200 else {

@@ -21,8 +21,8 @@ public final class WeChatClient: Sendable {
     private let transport: APITransport
     private let logger: Logger
 
-    /// `requestTimeout` bounds one whole exchange (a turn in the send window, a connection, the
-    /// answer); `maxConnections` bounds the send window of each API host.
+    /// `requestTimeout` bounds the wait for a turn in the send window, and then the exchange (a
+    /// connection, the answer); `maxConnections` bounds the send window of each API host.
     public init(
         httpClient: HTTPClient, accounts: [WeChatAccount], requestTimeout: Duration = .seconds(10), maxConnections: Int = 512,
         logger: Logger
@@ -133,7 +133,6 @@ public final class WeChatClient: Sendable {
             return (SendResult(WeChatError.transport("\(problem) (\(path), not written)", progress: .notWritten)), issued)
         }
         let started = ContinuousClock.now
-        let deadline = started + transport.timeout
         var overloaded = true
         defer {
             let roundTrip = ContinuousClock.now - started
@@ -146,8 +145,7 @@ public final class WeChatClient: Sendable {
                 url: entry.account.apiBase + path + "?access_token=" + queryEscaped(token),
                 loggedPath: path,
                 secrets: [token, entry.account.secret],
-                trace: trace,
-                deadline: deadline
+                trace: trace
             )
         } catch {
             // Refused unread with a 4xx, or cancelled here: nothing about load.

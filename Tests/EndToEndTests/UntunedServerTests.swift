@@ -29,7 +29,7 @@ struct UntunedServerTests {
         #expect(result.repeatedOutcomes == 0)
         #expect(result.simulator.duplicates == 0)
         #expect(result.inOrderPerOpenID)
-        let unknown = result.outcomes.values.filter { $0.first?.outcome.reason?.hasPrefix("fate_unknown: ") == true }.count
+        let unknown = result.fateUnknown
         // A send written without an answer is not made again where WeChat would deliver it twice:
         // it ends fate_unknown (it may have been delivered once; never twice). Template sends are
         // retried instead (client_msg_id), so they all end sent.

@@ -63,7 +63,7 @@ public final class DemandExchange: Service, Sendable {
         self.producer = producer
         self.topic = topic
         self.instanceID = instanceID
-        _ = Self.started
+        _ = Self.started  // a static is set when first read: fix this process's start now
         self.limits = limits
         self.interval = interval
         self.logger = logger

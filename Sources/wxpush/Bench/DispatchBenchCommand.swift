@@ -145,7 +145,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
         run.simulator.dailyQuota = Int.max
         run.simulator.threadedBacklog = standinBacklog
         let result = try await run.execute(logger: logger)
-        let unknown = result.outcomes.values.filter { $0.first?.outcome.reason?.hasPrefix("fate_unknown: ") == true }.count
+        let unknown = result.fateUnknown
         // A send whose fate is unknown ends failed (not sent twice): reported, not a failed bench.
         guard result.count("sent") + unknown == count else {
             throw BenchFailure("only \(result.count("sent")) of \(count) sent: \(result.dispatch.byStatus)")
