@@ -27,10 +27,16 @@ struct FaultIntegrationTests {
     }
 
     @Test func aHangingSendTimesOutAsARetry() async throws {
-        // The simulator would answer after 10 s; the 300 ms timeout must end the send long before.
-        let configuration = SimulatorConfiguration(timeoutFraction: 1, hangDuration: .seconds(10))
-        try await SimulatorFixture.with(configuration) { fixture in
-            let client = fixture.client(requestTimeout: .milliseconds(300))
+        // The simulator would answer after 10 s; the 1 s timeout must end the send long before.
+        try await SimulatorFixture.with { fixture in
+            let client = fixture.client(requestTimeout: .seconds(1))
+            // A token and a warm connection first: the hanging request is then written at once,
+            // whatever the machine's load (a cold one under load could time out unwritten).
+            _ = await client.send(templateMessage(to: "invalid-warmup"), account: "demo")
+            fixture.simulator.updateConfiguration {
+                $0.timeoutFraction = 1
+                $0.hangDuration = .seconds(10)
+            }
             let started = ContinuousClock.now
             let result = await client.send(templateMessage(), account: "demo")
             #expect(result.errcode == -2)
