@@ -41,13 +41,9 @@ public final class EmbeddedPipeline: Sendable {
         settings.demandTopic = "wxpush.demand.\(suffix)"  // created; the children use it when asked to
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
-        try cluster.createTopic(settings.requestsTopic, partitions: partitions)
-        try cluster.createTopic(settings.resultsTopic, partitions: resultsPartitions(for: partitions))
-        try cluster.createTopic(settings.deadLetterTopic, partitions: 1)
-        try cluster.createTopic(settings.progressTopic, partitions: 1)
-        try cluster.createTopic(settings.msgidsTopic, partitions: 3)
-        try cluster.createTopic(settings.sentTopic, partitions: partitions)
-        try cluster.createTopic(settings.demandTopic, partitions: 1)
+        let plan = TopicPlan(
+            settings: settings, requestPartitions: partitions, resultsPartitions: resultsPartitions(for: partitions), replicationFactor: 1)
+        for topic in plan.topics { try cluster.createTopic(topic.name, partitions: topic.partitions) }
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"
         let secret = configuration.accounts[appID] ?? ""

@@ -18,6 +18,7 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let timedOut = Code(rawValue: -185)
         public static let queueFull = Code(rawValue: -184)
         public static let state = Code(rawValue: -172)
+        public static let unsupportedFeature = Code(rawValue: -165)
         public static let purgedFromQueue = Code(rawValue: -152)
         public static let purgedInFlight = Code(rawValue: -151)
         public static let fatal = Code(rawValue: -150)
@@ -29,6 +30,7 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let requestTimedOut = Code(rawValue: 7)
         public static let notEnoughReplicas = Code(rawValue: 19)
         public static let topicAuthorizationFailed = Code(rawValue: 29)
+        public static let topicAlreadyExists = Code(rawValue: 36)
         public static let rebalanceInProgress = Code(rawValue: 27)
         public static let illegalGeneration = Code(rawValue: 22)
 

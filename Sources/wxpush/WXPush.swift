@@ -7,7 +7,8 @@ struct WXPush: AsyncParsableCommand {
         commandName: "wxpush",
         abstract: "Turns notification events on Kafka into WeChat messages, with one outcome event per request.",
         subcommands: [
-            RunCommand.self, DemoCommand.self, SimulateCommand.self, DevKafkaCommand.self, CheckConfigCommand.self, ReportCommand.self,
+            RunCommand.self, DemoCommand.self, SimulateCommand.self, DevKafkaCommand.self, CheckConfigCommand.self, TopicsCommand.self,
+            ReportCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatcher
 import Foundation
 import Kafka
 import Logging
@@ -14,13 +15,14 @@ struct DevKafkaCommand: AsyncParsableCommand {
     @Option(help: "Number of brokers.")
     var brokers: Int = 1
 
-    @Option(name: .customLong("topic"), help: "A topic to create, as NAME:PARTITIONS (repeatable). Default: the wxpush topics.")
-    var topics: [TopicSpec] = [
-        TopicSpec(name: "wxpush.requests", partitions: 6),
-        TopicSpec(name: "wxpush.results", partitions: 6),
-        TopicSpec(name: "wxpush.dlq", partitions: 1),
-        TopicSpec(name: "wxpush.progress", partitions: 1),
-    ]
+    @Option(
+        name: .customLong("topic"),
+        help:
+            "A topic to create, as NAME:PARTITIONS (repeatable). Default: the topics of `wxpush topics plan` for the default configuration."
+    )
+    var topics: [TopicSpec] = TopicPlan(settings: DispatcherSettings()).topics.map {
+        TopicSpec(name: $0.name, partitions: $0.partitions)
+    }
 
     func validate() throws {
         guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1 (got \(brokers))") }

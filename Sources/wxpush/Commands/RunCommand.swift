@@ -28,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
             kafka: resolved.kafka, settings: resolved.settings, accounts: resolved.accounts, rules: resolved.ruleBook,
             http: resolved.wechatHTTP, limits: resolved.limits, logger: logger
         )
-        try await checkTopics(resolved.settings, assembly: assembly, logger: logger)
+        try await checkTopics(resolved, assembly: assembly, logger: logger)
         logger.notice(
             "wxpush starting",
             metadata: [
@@ -64,22 +64,35 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// Refuses a topic layout that breaks a guarantee (`TopicLayout`); brokers that do not answer
-    /// are no reason to refuse: the check is skipped with a warning, and the run waits for them.
-    private func checkTopics(_ settings: DispatcherSettings, assembly: DispatcherAssembly, logger: Logger) async throws {
-        let problems: [String]
+    /// Refuses a topic layout that breaks a guarantee (`TopicPlan.check`, as `wxpush topics check`);
+    /// warns for what only costs. Brokers that do not answer are no reason to refuse: the check is
+    /// skipped with a warning, and the run waits for them.
+    private func checkTopics(_ resolved: ResolvedConfiguration, assembly: DispatcherAssembly, logger: Logger) async throws {
+        let verdict: TopicPlan.Verdict
         do throws(KafkaError) {
-            problems = try await TopicLayout.problems(settings) { topic throws(KafkaError) in
-                try await assembly.consumer.partitionCount(of: topic)
-            }
+            let admin = try KafkaAdmin(configuration: resolved.kafka, logger: logger)
+            let requests = try await admin.shape(of: resolved.settings.requestsTopic).partitions
+            let plan = TopicPlan(settings: resolved.settings, sharesLimits: !resolved.limits.isEmpty, requestPartitions: requests)
+            let (found, unread) = try await plan.survey(admin, configsTimeout: Self.configsTimeout)
+            if let unread { logger.info("topic configurations not checked: the brokers did not describe them (\(unread))") }
+            verdict = plan.check(found)
+        } catch  where [.unknownTopic, .unknownTopicOrPartition].contains(error.code) {
+            verdict = TopicPlan.Verdict(problems: [
+                "kafka.topics.requests: \(resolved.settings.requestsTopic) does not exist; create it (`wxpush topics create`)"
+            ])
         } catch {
-            return logger.warning("the topics' partition counts could not be checked (\(error)); starting without the check")
+            return logger.warning("the topics could not be checked (\(error)); starting without the check")
         }
-        guard problems.isEmpty else {
+        for warning in verdict.warnings { logger.warning("\(warning)") }
+        guard verdict.problems.isEmpty else {
             await assembly.shutdown()
-            throw TopicLayoutProblems(problems)
+            throw TopicLayoutProblems(verdict.problems)
         }
     }
+
+    /// Brokers without the admin API (librdkafka 2.0.2's mock cluster) answer DescribeConfigs only
+    /// with this timeout; real brokers answer in milliseconds.
+    static let configsTimeout: Duration = .seconds(2)
 
     /// In start order (shut down in reverse): the HTTP client, the msgid feed and the HTTP server
     /// stay up while the dispatcher drains.

@@ -6,6 +6,7 @@ import WeChat
 struct AccountResolver {
     let environment: [String: String]
     let defaultAPIBase: String
+    var requiresSecrets = true
 
     static func secretVariable(for name: String) -> String {
         "WXPUSH_SECRET_" + String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
@@ -19,7 +20,7 @@ struct AccountResolver {
         let mode = tokenMode(account, field, &problems)
         let apiBase = account.apiBase ?? defaultAPIBase
         if account.apiBase != nil { checkURL(apiBase, "\(field).api_base", &problems) }
-        let secret = resolveSecret(name: name, account, field, needed: mode != nil && !isCentral(mode), &problems)
+        let secret = resolveSecret(name: name, account, field, needed: requiresSecrets && mode != nil && !isCentral(mode), &problems)
         guard problems.count == before, let mode else { return nil }
         return WeChatAccount(name: name, appID: appID, secret: secret ?? "", apiBase: apiBase, tokenMode: mode)
     }

@@ -11,6 +11,8 @@ import Yams
 /// `WXPUSH_SECRET_<ACCOUNT>` (name upper-cased, other characters as `_`) unless `secret_env` names another.
 struct ConfigurationLoader {
     var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Off for commands that never call WeChat (`topics`): a missing AppSecret is no problem there.
+    var requiresSecrets = true
 
     func load(path: String) throws(ConfigurationProblems) -> ResolvedConfiguration {
         var problems: [String] = []
@@ -78,8 +80,14 @@ struct ConfigurationLoader {
         where value.isEmpty {
             problems.append("kafka.topics.\(field): empty; give a topic name")
         }
-        if settings.requestsTopic == settings.resultsTopic {
-            problems.append("kafka.topics.results: the same as requests (\(settings.requestsTopic)); outcomes need their own topic")
+        let roles =
+            settings.allRequestTopics.map { ("requests", $0) } + [
+                ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
+                ("msgids", settings.msgidsTopic), ("sent", settings.sentTopic), ("demand", settings.demandTopic),
+            ]
+        for (topic, fields) in Dictionary(grouping: roles.filter { !$0.1.isEmpty }, by: \.1) where fields.count > 1 {
+            problems.append(
+                "kafka.topics: \(topic) is named for \(fields.map(\.0).joined(separator: " and ")); each needs a topic of its own")
         }
         if settings.groupID.isEmpty { problems.append("kafka.group: empty; give the consumer group id") }
         let dispatcher = file.dispatcher
@@ -166,7 +174,8 @@ struct ConfigurationLoader {
             return ([], http)
         }
         let resolved = accounts.sorted { $0.key < $1.key }.compactMap { name, account in
-            AccountResolver(environment: environment, defaultAPIBase: apiBase).resolve(name: name, account, &problems)
+            AccountResolver(environment: environment, defaultAPIBase: apiBase, requiresSecrets: requiresSecrets).resolve(
+                name: name, account, &problems)
         }
         return (resolved, http)
     }
