@@ -105,7 +105,7 @@ extension EmbeddedPipeline {
               drain_timeout: \(options.drainTimeout)
               commit_interval: \(options.commitInterval)
               exactly_once: \(options.exactlyOnce)
-              instance_id: \(options.instanceID ?? "run-" + settings.groupID)
+            \(options.defaultInstanceID ? "" : "  instance_id: \(options.instanceID ?? "run-" + settings.groupID)")
               priority_min_share: \(options.priorityMinShare)
               retry: { max_attempts: \(options.maxAttempts), deadline: \(options.retryDeadline), max_backoff: \(options.maxBackoff) }
             rules: rules.yaml
@@ -128,6 +128,8 @@ public struct RunOptions: Sendable {
     public var commitInterval = "500ms"
     public var exactlyOnce = true
     public var instanceID: String?
+    /// No `instance_id` in the file, as a user starts each instance: the process-unique default.
+    public var defaultInstanceID = false
     public var requestTimeout = "10s"
     public var maxAttempts = 5
     public var retryDeadline = "120s"

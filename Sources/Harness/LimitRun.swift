@@ -8,8 +8,8 @@ public struct LimitRun: Sendable {
     public var instances: Int
     public var events: Int
     public var openids: Int
-    /// The default account's `limits` as a YAML flow map, e.g. `{ rate: 100/s }`.
-    public var limits: String
+    /// The default account's `limits` as a YAML flow map, e.g. `{ rate: 100/s }`; nil: unlimited.
+    public var limits: String?
     /// nil: the load is spread over every partition (keyed by openid); else only these get it.
     public var loadedPartitions: [Int32]?
     public var partitions = 6
@@ -18,7 +18,7 @@ public struct LimitRun: Sendable {
     /// Shares re-divided by demand (the demand topic), or by partitions only.
     public var demandExchange = true
 
-    public init(instances: Int, events: Int, openids: Int, limits: String, loadedPartitions: [Int32]? = nil) {
+    public init(instances: Int, events: Int, openids: Int, limits: String?, loadedPartitions: [Int32]? = nil) {
         self.instances = instances
         self.events = events
         self.openids = openids
@@ -32,6 +32,8 @@ public struct LimitRun: Sendable {
         public let byStatus: [String: Int]
         public let errorsByCode: [String: Int]
         public let seconds: Double
+        /// The instances' CPU time (user + system, together) per 1,000 outcomes.
+        public let cpuMillisecondsPerThousand: Double
     }
 
     public func execute(executable: String, logger: Logger) async throws -> Result {
@@ -51,7 +53,8 @@ public struct LimitRun: Sendable {
             try await waitForAssignment(collector.consumer, partitions: pipeline.resultsPartitions)
             var logs: [URL] = []
             for index in 0..<instances {
-                var options = RunOptions(inFlight: 32, instanceID: "limits-\(index)")
+                var options = RunOptions(inFlight: 32)
+                options.defaultInstanceID = true  // as a user starts them: the same file for each
                 options.limits = limits
                 options.demandExchange = demandExchange
                 let log = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-limits-\(UUID().uuidString.prefix(8)).log")
@@ -61,13 +64,14 @@ public struct LimitRun: Sendable {
                         executable: executable, pipeline: pipeline, rulesYAML: "rules: {}\n", options: options, log: log))
             }
             // Every instance in the group, holding its share, before the load arrives.
-            try await Self.waitForShares(logs: logs, partitions: partitions, timeout: .seconds(60))
+            if limits != nil { try await Self.waitForShares(logs: logs, partitions: partitions, timeout: .seconds(60)) }
             for log in logs { try? FileManager.default.removeItem(at: log) }
             let started = ContinuousClock.now
             try await LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
                 .produce(SampleEvents.make(count: events, openids: openids, shape: .raw), onlyTo: loadedPartitions)
             try await collector.waitFor(ids: events, timeout: .seconds(600))
             let seconds = (ContinuousClock.now - started).seconds
+            let cpuSeconds = children.map(\.usage.cpuSeconds).reduce(0, +)
             for child in children {
                 let status = try await child.stop()
                 guard status == 0 else { throw HarnessError("wxpush run exited with status \(status) after SIGTERM") }
@@ -78,7 +82,8 @@ public struct LimitRun: Sendable {
             for received in collector.all.values { byStatus[received[0].outcome.status, default: 0] += 1 }
             await stopAll()
             return Result(
-                deliveredPerSecond: Self.midRunRate(stats), byStatus: byStatus, errorsByCode: stats.errorsByCode, seconds: seconds)
+                deliveredPerSecond: Self.midRunRate(stats), byStatus: byStatus, errorsByCode: stats.errorsByCode, seconds: seconds,
+                cpuMillisecondsPerThousand: cpuSeconds * 1_000_000 / Double(max(1, events)))
         } catch {
             await stopAll()
             throw error
