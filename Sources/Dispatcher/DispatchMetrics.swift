@@ -13,13 +13,29 @@ enum DispatchMetrics {
     static let commitsOK = Counter(label: "wxpush_commits_total", dimensions: [("result", "ok")])
     static let commitsFailed = Counter(label: "wxpush_commits_total", dimensions: [("result", "failed")])
 
+    /// A record of an internal topic that failed validation: skipped, never trusted.
+    static func skipped(_ topic: InternalTopic) {
+        Counter(label: "wxpush_internal_records_skipped_total", dimensions: [("topic", topic.rawValue)]).increment()
+    }
+
+    enum InternalTopic: String { case demand, progress, msgids, sent }
+
     static func commit(succeeded: Bool) { (succeeded ? commitsOK : commitsFailed).increment() }
 
-    static func outcome(_ outcome: Outcome) {
+    /// The values `wxpush_outcomes_total` takes for `account` and `type`; any other is `other`.
+    struct Labels: Sendable {
+        var accounts: Set<String>
+        var types: Set<String>
+
+        func account(_ value: String?) -> String { value.map { accounts.contains($0) ? $0 : "other" } ?? "" }
+        func type(_ value: String?) -> String { value.map { types.contains($0) ? $0 : "other" } ?? "" }
+    }
+
+    static func outcome(_ outcome: Outcome, labels: Labels) {
         Counter(
             label: "wxpush_outcomes_total",
             dimensions: [
-                ("status", outcome.status.rawValue), ("account", outcome.app ?? ""), ("type", outcome.type ?? ""),
+                ("status", outcome.status.rawValue), ("account", labels.account(outcome.app)), ("type", labels.type(outcome.type)),
                 ("errcode", outcome.errcode.map(String.init) ?? ""),
             ]
         ).increment()

@@ -20,6 +20,7 @@ public struct DispatcherAssembly: Sendable {
         http: WeChatHTTPSettings = WeChatHTTPSettings(), limits: [String: AccountLimits] = [:],
         stats: DispatchStats = DispatchStats(), logger: Logger
     ) throws(KafkaError) {
+        stats.bound(accounts: accounts.map(\.name), types: rules.types)
         let httpClient = http.makeClient()
         let wechat = WeChatClient(
             httpClient: httpClient, accounts: accounts, requestTimeout: http.exchangeTimeout, maxConnections: http.maxConnections,

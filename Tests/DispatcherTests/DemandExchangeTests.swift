@@ -32,3 +32,25 @@ struct DemandExchangeTests {
         #expect(DemandExchange.step(current: 0.05, proposed: nil, partitionShare: 1.0 / 3, pendingIncrease: &pending) == nil)
     }
 }
+
+@Suite("Internal topics: records anyone could write are range-checked, never trusted")
+struct InternalRecordTests {
+    @Test("a demand record of 2^62 (two of them overflowed the sum and stopped every instance) is skipped; a sane one is read")
+    func demandOutOfRange() {
+        func record(demand: Int64, share: Int64 = 500_000) -> [UInt8] {
+            Array(#"{"account":"default","instance":"a","demand":\#(demand),"at":1,"share_ppm":\#(share)}"#.utf8)
+        }
+        #expect(DemandExchange.decode(record(demand: 1 << 62)) == nil)
+        #expect(DemandExchange.decode(record(demand: -1)) == nil)
+        #expect(DemandExchange.decode(record(demand: 10, share: 2_000_000)) == nil)
+        #expect(DemandExchange.decode(record(demand: 10))?.entry.demand == 10)
+    }
+
+    @Test("commit metadata that would overflow past Int64.max or name millions of offsets decodes to nothing")
+    func commitMetadataOutOfRange() {
+        #expect(CommitMetadata.decode(Array("wx1:1-5".utf8), committed: Int64.max - 2).isEmpty)
+        let many = "wx1:" + (0..<40).map { "\($0 * 100_000 + 1)-\($0 * 100_000 + 99_999)" }.joined(separator: ",")
+        #expect(CommitMetadata.decode(Array(many.utf8), committed: 0).isEmpty)
+        #expect(ProgressLog.decode(Array("-5 wx1:".utf8)) == nil)
+    }
+}

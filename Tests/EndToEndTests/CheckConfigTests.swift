@@ -63,7 +63,8 @@ struct CheckConfigTests {
         #expect(try await check.waitForExit() == 1)
         let report = try String(contentsOf: stderr, encoding: .utf8)
         for field in [
-            "kafka.brokers", "kafka.topics.results", "kafka.properties", "wechat.api_base", "wechat.request_timeout",
+            "kafka.brokers", "kafka.topics: same is named for requests and results", "kafka.properties", "wechat.api_base",
+            "wechat.request_timeout",
             "wechat.accounts.default.appid", "wechat.accounts.default.token_mode", "wechat.accounts.second.token_url",
             "dispatcher.in_flight", "rules.broken.template_id", "rules.broken", "wechat.accounts.default.limits.rate",
             "wechat.accounts.default.limits.burst", "wechat.accounts.default.limits.daily_quota",
@@ -75,5 +76,48 @@ struct CheckConfigTests {
         #expect(report.contains("dispatcher.in_flght: unknown key; did you mean in_flight?"), "\(report)")
         #expect(report.contains("dispatcher.retry.max_atempts: unknown key; did you mean max_attempts?"))
         #expect(report.contains("htp: unknown key; did you mean http?"))
+    }
+
+    @Test(
+        "values that crashed it (inf, 1e300s, 99999999999GiB, 1/1e20d, a 600-byte topic) and zero or inverted durations are problems; exit 1"
+    )
+    func valuesOutOfRange() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+        kafka:
+          brokers: 127.0.0.1:9092
+          topics: { requests: \(String(repeating: "a", count: 600)) }
+        wechat:
+          accounts:
+            default: { appid: wx1, secret: s }
+        dispatcher:
+          drain_timeout: infs
+          commit_interval: 0ms
+          buffer: { bytes: 99999999999GiB }
+          retry: { initial_backoff: 1m, max_backoff: 1s, deadline: 1e300s }
+        rules: rules.yaml
+        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
+        try """
+        rules:
+          order.shipped:
+            kind: template
+            template_id: T1
+            data: { keyword1: "{{order.id}}" }
+            throttle: { per_recipient: 1/1e20d }
+        """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let stderr = directory.appendingPathComponent("stderr.txt")
+        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
+        #expect(try await check.waitForExit() == 1)
+        let report = try String(contentsOf: stderr, encoding: .utf8)
+        for expected in [
+            "kafka.topics.requests: \"aaaa", "is not a Kafka topic name", "dispatcher.drain_timeout: \"infs\" is not a duration",
+            "dispatcher.commit_interval: 0.0 seconds; use a positive duration", "dispatcher.buffer.bytes: \"99999999999GiB\"",
+            "dispatcher.retry.deadline: \"1e300s\" is not a duration",
+            "dispatcher.retry.initial_backoff: 60.0 seconds is above max_backoff",
+            "per_recipient",
+        ] {
+            #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
+        }
     }
 }

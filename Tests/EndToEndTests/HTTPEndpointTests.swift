@@ -139,6 +139,13 @@ struct HTTPEndpointTests {
         #expect(try await HTTPProbe.post(callback + "?" + query, body: sealed.body).status == 401)
         #expect(try await HTTPProbe.post(callback + "?" + query, body: String(repeating: "x", count: 70_000)).status == 413)
         #expect(try await HTTPProbe.post("http://127.0.0.1:\(ports[0])/wechat/callback/nobody?" + query, body: sealed.body).status == 404)
+        // Unknown accounts count under one label, whatever the path (each was a series of its own).
+        for index in 0..<50 {
+            #expect(try await HTTPProbe.get("http://127.0.0.1:\(ports[0])/wechat/callback/stranger-\(index)?" + query).status == 404)
+        }
+        let metrics = try await HTTPProbe.get("http://127.0.0.1:\(ports[0])/metrics").body
+        #expect(!metrics.contains("stranger-"))
+        #expect(HTTPProbe.sum(metrics, "wxpush_callbacks_total", ["account": "other", "result": "unknown_account"]) >= 50)
         // A repeated callback (same FromUserName, CreateTime, MsgID) is published once.
         let genuine = CallbackAuthenticator(
             token: "callbackToken1", cipher: try CallbackCipher(encodingAESKey: Self.aesKey, appID: run.pipeline.account.appID))

@@ -125,4 +125,27 @@ struct CallbackCryptoTests {
         #expect(DeliveryReceipt(text) == nil)
         #expect(CallbackMessage(xml: "<xml><A>unclosed</xml>") == nil)
     }
+
+    @Test("a subscribe event with two <List> items gives two receipts (only the last was kept)")
+    func everyListItem() throws {
+        let xml =
+            "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[OPENID]]></FromUserName><CreateTime>1620963428</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_sent_event]]></Event><SubscribeMsgSentEvent><List><TemplateId><![CDATA[T1]]></TemplateId><MsgID>11</MsgID><ErrorCode>0</ErrorCode></List><List><TemplateId><![CDATA[T2]]></TemplateId><MsgID>12</MsgID><ErrorCode>43101</ErrorCode></List></SubscribeMsgSentEvent></xml>"
+        let receipts = DeliveryReceipt.all(in: try #require(CallbackMessage(xml: xml)))
+        #expect(receipts.map(\.msgid) == [11, 12])
+        #expect(receipts.map(\.status) == [.delivered, .userBlocked])
+    }
+
+    @Test("plaintext mode: a captured query with another body is refused as a replay; the same body again is accepted")
+    func plaintextReplay() throws {
+        let now = Date()
+        let authenticator = CallbackAuthenticator(token: "tok", cipher: nil)
+        let sealed = authenticator.seal(Self.receipt.templateFinishedMessage, now: now)
+        _ = try authenticator.open(sealed.query, body: sealed.body, now: now)
+        _ = try authenticator.open(sealed.query, body: sealed.body, now: now.addingTimeInterval(5))
+        var forged = Self.receipt
+        forged.openid = "o-someone-else"
+        #expect(throws: CallbackAuthenticator.Refusal.replayed) {
+            try authenticator.open(sealed.query, body: forged.templateFinishedMessage.xml, now: now.addingTimeInterval(10))
+        }
+    }
 }

@@ -78,7 +78,10 @@ public final class DemandExchange: Service, Sendable {
                         // while it runs (a predecessor's records come before it).
                         var readOwn = false
                         for await message in partition.messages {
-                            guard let (account, instance, entry) = Self.decode(message.value) else { continue }
+                            guard let (account, instance, entry) = Self.decode(message.value) else {
+                                DispatchMetrics.skipped(.demand)
+                                continue
+                            }
                             if instance == self.instanceID, let incarnation = entry.incarnation {
                                 if incarnation == DispatcherSettings.incarnation {
                                     readOwn = true
@@ -208,16 +211,24 @@ public final class DemandExchange: Service, Sendable {
         return min(previous, proposed)
     }
 
-    private static func decode(_ bytes: [UInt8]) -> (account: String, instance: String, entry: Entry)? {
-        guard case .object(let fields)? = try? JSONValue(parsing: bytes), let account = fields["account"]?.string,
-            let instance = fields["instance"]?.string, let demand = fields["demand"]?.int64, let at = fields["at"]?.int64,
-            let share = fields["share_ppm"]?.int64
+    /// The most records one instance can have parked for an account: far above any buffer.
+    static let maxDemand: Int64 = 100_000_000
+
+    /// A record of the demand topic, range-checked: anyone with produce rights can write one, and
+    /// one trusted bad value (a demand of 2^62 overflows the sum) would stop every instance.
+    static func decode(_ bytes: [UInt8]) -> (account: String, instance: String, entry: Entry)? {
+        guard bytes.count <= 4096, case .object(let fields)? = try? JSONValue(parsing: bytes),
+            let account = fields["account"]?.string, (1...256).contains(account.utf8.count),
+            let instance = fields["instance"]?.string, (1...256).contains(instance.utf8.count),
+            let demand = fields["demand"]?.int64, (0...maxDemand).contains(demand),
+            let at = fields["at"]?.int64, at >= 0,
+            let share = fields["share_ppm"]?.int64, (0...1_000_000).contains(share)
         else { return nil }
         return (
             account, instance,
             Entry(
                 demand: Int(demand), share: Double(share) / 1_000_000, at: at, incarnation: fields["incarnation"]?.string,
-                started: fields["started"]?.int64 ?? 0)
+                started: max(0, fields["started"]?.int64 ?? 0))
         )
     }
 }

@@ -22,7 +22,10 @@ public struct ThrottleRule: Sendable, Equatable, Decodable {
         self.onExcess = onExcess
     }
 
-    /// "3/1h", "10/30m", "1/1d", "5/90s"; nil for anything else.
+    /// The longest window: a year.
+    static let maxWindow: Double = 365 * 86_400
+
+    /// "3/1h", "10/30m", "1/1d", "5/90s" (a second to a year); nil for anything else.
     public init?(perRecipient text: String, onExcess: Excess) {
         let parts = text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
@@ -35,7 +38,8 @@ public struct ThrottleRule: Sendable, Equatable, Decodable {
         }
         guard unit != 1 || parts[1].hasSuffix("s") else { return nil }
         let amount = span.isEmpty ? 1 : Double(span)
-        guard let amount, amount > 0, amount.isFinite else { return nil }
+        // A window from a second to a year: beyond, the instants it is added to would overflow.
+        guard let amount, amount.isFinite, (1...Self.maxWindow).contains(amount * unit) else { return nil }
         self.init(count: count, window: amount * unit, onExcess: onExcess)
     }
 

@@ -38,8 +38,11 @@ public struct ProgressLog: Sendable {
 
     static func decode(_ value: [UInt8]) -> CommitPoint? {
         guard let space = value.firstIndex(of: UInt8(ascii: " ")),
-            let offset = Int64(String(decoding: value[..<space], as: UTF8.self))
-        else { return nil }
+            let offset = Int64(String(decoding: value[..<space], as: UTF8.self)), offset >= 0
+        else {
+            DispatchMetrics.skipped(.progress)
+            return nil
+        }
         return CommitPoint(offset: offset, metadata: Array(value[(space + 1)...]))
     }
 

@@ -72,6 +72,9 @@ public struct SentLog: Sendable {
             value: Array("\(source.topic)/\(source.partition)/\(offset) \(entry.msgid)\t\(entry.type ?? "")\t\(entry.to ?? "")".utf8))
     }
 
+    /// The longest id an entry keeps (far above a real request id; openids are 28 bytes).
+    static let maxFieldBytes = 1024
+
     /// The request offset (of `source`) and entry a record stands for; nil for another partition's.
     static func decode(_ message: KafkaMessage, source: TopicPartition) -> (offset: Int64, entry: Entry)? {
         let text = String(decoding: message.value, as: UTF8.self)
@@ -79,7 +82,13 @@ public struct SentLog: Sendable {
         guard text.hasPrefix(prefix), let key = message.key else { return nil }
         let columns = text.dropFirst(prefix.count).split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
         let fields = columns[0].split(separator: " ", maxSplits: 1)
-        guard fields.count == 2, let offset = Int64(fields[0]), let msgid = Int64(fields[1]) else { return nil }
+        // Anyone with produce rights can write here: a record out of range is skipped, not kept.
+        guard fields.count == 2, let offset = Int64(fields[0]), offset >= 0, let msgid = Int64(fields[1]),
+            key.count <= SentLog.maxFieldBytes, message.value.count <= 3 * SentLog.maxFieldBytes
+        else {
+            DispatchMetrics.skipped(.sent)
+            return nil
+        }
         var entry = Entry(id: String(decoding: key, as: UTF8.self), msgid: msgid)
         if columns.count == 3 {
             entry.type = columns[1].isEmpty ? nil : String(columns[1])

@@ -26,8 +26,10 @@ public struct MsgidIndexFeed: Service {
                 for await message in partition.messages {
                     if let (msgid, entry) = MsgidRecord.decode(message) {
                         index.insert(msgid: msgid, entry)
-                    } else if let receipt = MsgidRecord.receiptKey(message) {
+                    } else if let receipt = MsgidRecord.receiptKey(message), receipt.utf8.count <= MsgidRecord.maxReceiptKeyBytes {
                         index.receiptPublished(receipt)
+                    } else {
+                        DispatchMetrics.skipped(.msgids)  // written by something else: never trusted
                     }
                 }
             }

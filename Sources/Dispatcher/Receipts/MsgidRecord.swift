@@ -22,6 +22,9 @@ enum MsgidRecord {
         KafkaRecord(topic: topic, key: Array((receiptPrefix + key).utf8), value: [])
     }
 
+    /// The longest receipt key kept (msgid, status and the recipient's openid fit many times over).
+    static let maxReceiptKeyBytes = 256
+
     /// The receipt key a marker record stands for.
     static func receiptKey(_ message: KafkaMessage) -> String? {
         guard let key = message.key else { return nil }
@@ -30,8 +33,9 @@ enum MsgidRecord {
     }
 
     static func decode(_ message: KafkaMessage) -> (msgid: Int64, entry: MsgidIndex.Entry)? {
-        guard let key = message.key, let msgid = Int64(String(decoding: key, as: UTF8.self)),
-            case .object(let fields)? = try? JSONValue(parsing: message.value), let id = fields["id"]?.string
+        guard let key = message.key, key.count <= 20, let msgid = Int64(String(decoding: key, as: UTF8.self)),
+            message.value.count <= 4096, case .object(let fields)? = try? JSONValue(parsing: message.value),
+            let id = fields["id"]?.string
         else { return nil }
         return (msgid, MsgidIndex.Entry(id: id, to: fields["to"]?.string, app: fields["app"]?.string))
     }

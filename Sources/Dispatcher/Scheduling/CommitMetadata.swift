@@ -33,6 +33,9 @@ public enum CommitMetadata {
         return text.count > prefix.count || !floor.isEmpty ? Array((text + floor).utf8) : []
     }
 
+    /// More done offsets than a partition's buffer could ever hold: metadata that says so is not ours.
+    static let maxDecodedOffsets = 1 << 20
+
     /// The done offsets above `committed`; empty for metadata written by anything else.
     public static func decode(_ metadata: [UInt8], committed: Int64) -> Set<Int64> {
         let text = String(decoding: metadata, as: UTF8.self)
@@ -41,7 +44,9 @@ public enum CommitMetadata {
         let runs = text.dropFirst(prefix.count).prefix { $0 != "|" }
         for part in runs.split(separator: ",") {
             let bounds = part.split(separator: "-", maxSplits: 1).map { Int64($0) }
-            guard let first = bounds.first ?? nil, let last = bounds.last ?? nil, first > 0, last >= first, last - first < 1 << 20
+            // Written by anyone with access to the progress topic: bounded, never overflowing.
+            guard let first = bounds.first ?? nil, let last = bounds.last ?? nil, first > 0, last >= first,
+                offsets.count + Int(clamping: last - first) < maxDecodedOffsets, committed >= 0, last <= Int64.max - committed
             else { return [] }
             for distance in first...last { offsets.insert(committed + distance) }
         }

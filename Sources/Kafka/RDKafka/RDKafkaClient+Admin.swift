@@ -7,7 +7,7 @@ extension RDKafkaClient {
     func shape(of topic: String, timeoutMilliseconds: Int32) throws(KafkaError) -> TopicShape {
         var metadata: UnsafePointer<rd_kafka_metadata_t>?
         try RDKafkaErrors.check(
-            rd_kafka_metadata(handle, 0, topicHandle(topic), &metadata, timeoutMilliseconds), "metadata of \(topic)")
+            rd_kafka_metadata(handle, 0, try topicHandle(topic), &metadata, timeoutMilliseconds), "metadata of \(topic)")
         defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
         guard let metadata, metadata.pointee.topic_cnt > 0, let first = metadata.pointee.topics else {
             throw KafkaError(code: .unknownTopic, message: "no metadata for \(topic)")

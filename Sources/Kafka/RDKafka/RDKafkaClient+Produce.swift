@@ -8,7 +8,7 @@ extension RDKafkaClient {
 
     /// Enqueues a record (copied); `callback` runs exactly once, from the poll thread, with the delivery report.
     func produce(_ record: KafkaRecord, callback: KafkaDeliveryHandler) throws(KafkaError) {
-        let topic = topicHandle(record.topic)
+        let topic = try topicHandle(record.topic)
         let opaque = Unmanaged.passRetained(callback).toOpaque()
         let headers = makeHeaders(record.headers)
         let failure: OpaquePointer? = record.value.withUnsafeBytes { value in

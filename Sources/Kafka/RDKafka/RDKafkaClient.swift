@@ -117,14 +117,18 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// The topic handle for producing to `name` (kcat's fast path: no lookup by name per record).
-    func topicHandle(_ name: String) -> OpaquePointer {
-        let bits = topics.withLock { topics in
+    /// librdkafka refuses some names (longer than 512 bytes): an error, never a crash.
+    func topicHandle(_ name: String) throws(KafkaError) -> OpaquePointer {
+        let bits = topics.withLock { topics -> UInt in
             if let bits = topics[name] { return bits }
             let bits = UInt(bitPattern: rd_kafka_topic_new(handle, name, nil))
-            topics[name] = bits
+            if bits != 0 { topics[name] = bits }
             return bits
         }
-        return OpaquePointer(bitPattern: bits)!
+        guard let topic = OpaquePointer(bitPattern: bits) else {
+            throw KafkaError(code: .invalidArgument, message: "librdkafka refused the topic name \"\(name.prefix(60))…\"")
+        }
+        return topic
     }
 
     static func makeConf(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {

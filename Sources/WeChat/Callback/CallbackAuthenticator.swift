@@ -9,6 +9,8 @@ public struct CallbackAuthenticator: Sendable {
     /// How far a callback's timestamp may be from now (replays of old callbacks are refused);
     /// nil: not checked.
     private let maxSkew: Duration?
+    /// Plaintext mode: one signature, one body (`ReplayGuard`).
+    private let replays: ReplayGuard
 
     public enum Refusal: Error, Equatable, CustomStringConvertible {
         case missing(String)
@@ -16,6 +18,7 @@ public struct CallbackAuthenticator: Sendable {
         case stale
         case malformed
         case encryptedOnly
+        case replayed
         case cipher(CallbackCipher.Failure)
 
         public var description: String {
@@ -25,6 +28,7 @@ public struct CallbackAuthenticator: Sendable {
             case .stale: "the timestamp is too far from now"
             case .malformed: "the body is not a WeChat XML message"
             case .encryptedOnly: "the account is configured for safe mode; a plaintext callback is refused"
+            case .replayed: "the signature came before with another body (a replayed query; safe mode signs the body)"
             case .cipher(let failure): "\(failure)"
             }
         }
@@ -35,6 +39,7 @@ public struct CallbackAuthenticator: Sendable {
         self.token = token
         self.cipher = cipher
         self.maxSkew = maxSkew
+        self.replays = ReplayGuard(window: maxSkew ?? .seconds(300))
     }
 
     /// URL verification (GET): the `echostr` to answer with when the signature matches.
@@ -61,6 +66,7 @@ public struct CallbackAuthenticator: Sendable {
         }
         guard let signature = query["signature"] else { throw .missing("signature") }
         guard CallbackSignature.matches(signature, [token, timestamp, nonce]) else { throw .badSignature }
+        guard replays.admit(signature: signature, body: body, now: now) else { throw .replayed }
         return envelope
     }
 

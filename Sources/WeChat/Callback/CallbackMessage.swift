@@ -2,6 +2,8 @@
 /// Nested elements (a subscribe event's `<List>`) are flattened: their children become fields too.
 public struct CallbackMessage: Sendable, Equatable {
     public let fields: [String: String]
+    /// Each innermost nested element (a subscribe event's `<List>` items): its children's fields, in order.
+    public let items: [[String: String]]
 
     public subscript(name: String) -> String? { fields[name] }
 
@@ -12,11 +14,16 @@ public struct CallbackMessage: Sendable, Equatable {
         let close = Array("</xml>".utf8)
         guard let start = Self.find(open, in: bytes, from: 0), let end = Self.find(close, in: bytes, from: start) else { return nil }
         var fields: [String: String] = [:]
-        guard Self.parseChildren(bytes, from: start + open.count, to: end, into: &fields, depth: 0) else { return nil }
+        var items: [[String: String]] = []
+        guard Self.parseChildren(bytes, from: start + open.count, to: end, into: &fields, items: &items, depth: 0) else { return nil }
         self.fields = fields
+        self.items = items
     }
 
-    public init(fields: [String: String]) { self.fields = fields }
+    public init(fields: [String: String], items: [[String: String]] = []) {
+        self.fields = fields
+        self.items = items
+    }
 
     /// The document WeChat would send: every field as CDATA, in name order.
     public var xml: String {
@@ -27,7 +34,9 @@ public struct CallbackMessage: Sendable, Equatable {
     private static let cdataClose = Array("]]>".utf8)
 
     /// The elements between `from` and `to`; false when they are not well formed.
-    private static func parseChildren(_ bytes: [UInt8], from: Int, to: Int, into fields: inout [String: String], depth: Int) -> Bool {
+    private static func parseChildren(
+        _ bytes: [UInt8], from: Int, to: Int, into fields: inout [String: String], items: inout [[String: String]], depth: Int
+    ) -> Bool {
         var index = from
         while let start = find([UInt8(ascii: "<")], in: bytes, from: index), start < to {
             guard depth < 4, let nameEnd = find([UInt8(ascii: ">")], in: bytes, from: start), nameEnd < to else { return false }
@@ -39,7 +48,14 @@ public struct CallbackMessage: Sendable, Equatable {
             if inner.starts(with: cdataOpen), inner.reversed().starts(with: cdataClose.reversed()) {
                 fields[name] = String(decoding: inner.dropFirst(cdataOpen.count).dropLast(cdataClose.count), as: UTF8.self)
             } else if inner.contains(UInt8(ascii: "<")) {
-                guard parseChildren(bytes, from: nameEnd + 1, to: close, into: &fields, depth: depth + 1) else { return false }
+                var item: [String: String] = [:]
+                var nested: [[String: String]] = []
+                guard parseChildren(bytes, from: nameEnd + 1, to: close, into: &item, items: &nested, depth: depth + 1) else {
+                    return false
+                }
+                fields.merge(item) { $1 }
+                // The innermost groups are the items (each <List> inside <SubscribeMsgSentEvent>).
+                if nested.isEmpty { items.append(item) } else { items += nested }
             } else {
                 fields[name] = String(decoding: inner, as: UTF8.self)
             }
@@ -77,30 +93,42 @@ public struct DeliveryReceipt: Sendable, Equatable {
         self.toUserName = toUserName
     }
 
-    /// Nil for any other event or message (those are acknowledged and ignored).
-    public init?(_ message: CallbackMessage) {
-        guard message["MsgType"] == "event", let openid = message["FromUserName"],
+    /// Every receipt `message` carries: one for TEMPLATESENDJOBFINISH, one per `<List>` item of a
+    /// subscribe_msg_sent_event; none for any other event or message (acknowledged and ignored).
+    public static func all(in message: CallbackMessage) -> [DeliveryReceipt] {
+        guard message["MsgType"] == "event", let openid = message["FromUserName"], openid.utf8.count <= maxOpenIDBytes,
             let createTime = message["CreateTime"].flatMap({ Int64($0.trimmed) })
-        else { return nil }
+        else { return [] }
+        let toUserName = message["ToUserName"] ?? ""
+        func receipt(_ msgid: String?, _ status: Status) -> DeliveryReceipt? {
+            guard let msgid = msgid.flatMap({ Int64($0.trimmed) }) else { return nil }
+            return DeliveryReceipt(openid: openid, msgid: msgid, createTime: createTime, status: status, toUserName: toUserName)
+        }
         switch message["Event"] {
         case "TEMPLATESENDJOBFINISH":
-            guard let msgid = message["MsgID"].flatMap({ Int64($0.trimmed) }) else { return nil }
-            self.msgid = msgid
             // "success", "failed:user block", "failed: system failed" (sic, with the space).
             let status = (message["Status"] ?? "").lowercased()
-            self.status = status == "success" ? .delivered : status.contains("block") ? .userBlocked : .systemFailed
+            return [receipt(message["MsgID"], status == "success" ? .delivered : status.contains("block") ? .userBlocked : .systemFailed)]
+                .compactMap { $0 }
         case "subscribe_msg_sent_event":
-            // The <List> item, flattened: MsgID and ErrorCode (0 = delivered, 43101 = refused by the user).
-            guard let msgid = message["MsgID"].flatMap({ Int64($0.trimmed) }) else { return nil }
-            self.msgid = msgid
-            let code = message["ErrorCode"] ?? "0"
-            self.status = code.trimmed == "0" ? .delivered : code.trimmed == "43101" ? .userBlocked : .systemFailed
+            // One <List> item per message: MsgID and ErrorCode (0 = delivered, 43101 = refused by the user).
+            let items = message.items.isEmpty ? [message.fields] : message.items
+            return items.compactMap { item in
+                let code = (item["ErrorCode"] ?? "0").trimmed
+                return receipt(item["MsgID"], code == "0" ? .delivered : code == "43101" ? .userBlocked : .systemFailed)
+            }
         default:
-            return nil
+            return []
         }
-        self.openid = openid
-        self.createTime = createTime
-        self.toUserName = message["ToUserName"] ?? ""
+    }
+
+    /// An openid is 28 bytes; a longer FromUserName is no receipt of ours (and would become a key).
+    static let maxOpenIDBytes = 128
+
+    /// The receipt a message carries; nil for none (the first of several: see `all(in:)`).
+    public init?(_ message: CallbackMessage) {
+        guard let first = Self.all(in: message).first else { return nil }
+        self = first
     }
 
     /// The TEMPLATESENDJOBFINISH document for this receipt (the simulator sends these).

@@ -80,6 +80,14 @@ struct ConfigurationLoader {
         where value.isEmpty {
             problems.append("kafka.topics.\(field): empty; give a topic name")
         }
+        for (field, topic) in [
+            ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
+            ("msgids", settings.msgidsTopic), ("sent", settings.sentTopic), ("demand", settings.demandTopic),
+        ] + settings.allRequestTopics.map({ ("requests", $0) }) where !topic.isEmpty && !Self.isTopicName(topic) {
+            problems.append(
+                "kafka.topics.\(field): \"\(topic.prefix(60))\(topic.count > 60 ? "…" : "")\" is not a Kafka topic name; use at most 249 of a-z A-Z 0-9 . _ -"
+            )
+        }
         let roles =
             settings.allRequestTopics.map { ("requests", $0) } + [
                 ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
@@ -140,6 +148,17 @@ struct ConfigurationLoader {
         settings.retry.maxBackoff = duration(
             retry?.maxBackoff, "dispatcher.retry.max_backoff", default: settings.retry.maxBackoff, &problems)
         settings.retry.deadline = duration(retry?.deadline, "dispatcher.retry.deadline", default: settings.retry.deadline, &problems)
+        for (field, value) in [
+            ("commit_interval", settings.commitInterval), ("drain_timeout", settings.drainTimeout),
+            ("retry.initial_backoff", settings.retry.initialBackoff), ("retry.deadline", settings.retry.deadline),
+        ] where value <= .zero {
+            problems.append("dispatcher.\(field): \(value); use a positive duration")
+        }
+        if settings.retry.initialBackoff > settings.retry.maxBackoff {
+            problems.append(
+                "dispatcher.retry.initial_backoff: \(settings.retry.initialBackoff) is above max_backoff (\(settings.retry.maxBackoff)); keep it at most that"
+            )
+        }
         return settings
     }
 
@@ -192,10 +211,18 @@ struct ConfigurationLoader {
         }
     }
 
+    /// Kafka's rule for topic names (what the brokers accept).
+    static func isTopicName(_ name: String) -> Bool {
+        (1...249).contains(name.utf8.count) && name != "." && name != ".."
+            && name.utf8.allSatisfy {
+                $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }
+    }
+
     private func duration(_ text: String?, _ field: String, default value: Duration, _ problems: inout [String]) -> Duration {
         guard let text else { return value }
         guard let parsed = DurationText.parse(text) else {
-            problems.append("\(field): \"\(text)\" is not a duration; write it like 250ms, 10s or 2m")
+            problems.append("\(field): \"\(text)\" is not a duration up to 30 days; write it like 250ms, 10s or 2m")
             return value
         }
         return parsed
@@ -225,5 +252,12 @@ struct YAMLProblem: CustomStringConvertible {
     }
     private func path(_ keys: [any CodingKey]) -> String {
         keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
     }
 }

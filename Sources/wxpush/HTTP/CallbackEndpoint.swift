@@ -16,21 +16,23 @@ struct CallbackEndpoint: Sendable {
     let authenticators: [String: CallbackAuthenticator]
     let receipts: ReceiptPublisher
     let logger: Logger
+    /// Refused callbacks come from anyone: at most one warning per account every 10 s.
+    let refusals = WarningThrottle(interval: .seconds(10))
 
     func verify(_ request: Request, account: String) -> Response {
-        guard let authenticator = authenticators[account] else { return Self.count(account, "unknown_account", .notFound) }
+        guard let authenticator = authenticators[account] else { return Self.count(Self.unknown, "unknown_account", .notFound) }
         do {
             let echostr = try authenticator.verifyURL(Self.query(of: request))
             _ = Self.count(account, "verified", .ok)
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: echostr)))
         } catch {
-            logger.warning("callback URL verification refused", metadata: ["account": "\(account)", "reason": "\(error)"])
+            refusals.warn(account, logger) { "callback URL verification refused: \(error)\($0)" }
             return Self.count(account, "refused", .unauthorized)
         }
     }
 
     func receive(_ request: Request, account: String) async -> Response {
-        guard let authenticator = authenticators[account] else { return Self.count(account, "unknown_account", .notFound) }
+        guard let authenticator = authenticators[account] else { return Self.count(Self.unknown, "unknown_account", .notFound) }
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: Self.maxBodyBytes) } catch {
             return Self.count(account, "too_large", .contentTooLarge)
@@ -39,21 +41,31 @@ struct CallbackEndpoint: Sendable {
         do {
             message = try authenticator.open(Self.query(of: request), body: String(buffer: body))
         } catch {
-            logger.warning("callback refused", metadata: ["account": "\(account)", "reason": "\(error)"])
+            refusals.warn(account, logger) { "callback refused: \(error)\($0)" }
             return Self.count(account, "refused", .unauthorized)
         }
-        guard let receipt = DeliveryReceipt(message) else { return Self.success(account, "ignored") }
-        switch await receipts.publish(receipt, account: account) {
-        case .published(let id):
-            Counter(label: "wxpush_receipts_total", dimensions: [("account", account), ("status", receipt.status.rawValue)]).increment()
-            logger.debug("receipt", metadata: ["msgid": "\(receipt.msgid)", "status": "\(receipt.status.rawValue)", "id": "\(id ?? "-")"])
-            return Self.success(account, "receipt")
-        case .duplicate:
-            return Self.success(account, "duplicate")
-        case .failed:
-            return Self.count(account, "unpublished", .serviceUnavailable)
+        let receipts = DeliveryReceipt.all(in: message)
+        guard !receipts.isEmpty else { return Self.success(account, "ignored") }
+        var duplicates = 0
+        for receipt in receipts {
+            switch await self.receipts.publish(receipt, account: account) {
+            case .published(let id):
+                Counter(label: "wxpush_receipts_total", dimensions: [("account", account), ("status", receipt.status.rawValue)])
+                    .increment()
+                logger.debug(
+                    "receipt", metadata: ["msgid": "\(receipt.msgid)", "status": "\(receipt.status.rawValue)", "id": "\(id ?? "-")"])
+            case .duplicate:
+                duplicates += 1
+            case .failed:
+                // WeChat calls again; the receipts already published are answered as duplicates then.
+                return Self.count(account, "unpublished", .serviceUnavailable)
+            }
         }
+        return Self.success(account, duplicates == receipts.count ? "duplicate" : "receipt")
     }
+
+    /// The `account` label of paths naming no configured account: one series, whatever the path.
+    static let unknown = "other"
 
     private static func success(_ account: String, _ result: String) -> Response {
         _ = count(account, result, .ok)
