@@ -86,7 +86,7 @@ extension EmbeddedPipeline {
             options.priorityTopic.map { "[{ topic: \($0), priority: 1 }, { topic: \(settings.requestsTopic), priority: 0 }]" }
             ?? settings.requestsTopic
         let config = """
-            http: { host: 127.0.0.1, port: \(options.httpPort)\(options.intakeToken.map { ", intake_token: \($0)" } ?? "")\(options.adminToken.map { ", admin_token: \($0)" } ?? "") }
+            http: { host: 127.0.0.1, port: \(options.httpPort)\(options.intakeToken.map { ", intake_token: \($0)" } ?? "")\(options.adminToken.map { ", admin_token: \($0)" } ?? "")\(options.httpLimits.map { ", \($0)" } ?? "") }
             kafka:
               brokers: \(cluster.bootstrapServers)
               group: \(settings.groupID)
@@ -145,6 +145,8 @@ public struct RunOptions: Sendable {
     public var intakeToken: String?
     /// The bearer token of the operator endpoints; nil: none.
     public var adminToken: String?
+    /// More of the `http` map, e.g. `max_connections: 300, header_timeout: 2s`.
+    public var httpLimits: String?
     /// Limits re-divided by demand across instances (the demand topic); false: by partitions only.
     public var demandExchange = true
     /// Sends recorded in the sent log before their outcomes (`kafka.topics.sent`); false: not kept.

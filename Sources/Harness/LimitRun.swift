@@ -52,7 +52,7 @@ public struct LimitRun: Sendable {
         do {
             try await waitForAssignment(collector.consumer, partitions: pipeline.resultsPartitions)
             var logs: [URL] = []
-            for index in 0..<instances {
+            for _ in 0..<instances {
                 var options = RunOptions(inFlight: 32)
                 options.defaultInstanceID = true  // as a user starts them: the same file for each
                 options.limits = limits

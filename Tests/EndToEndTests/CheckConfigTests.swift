@@ -120,4 +120,41 @@ struct CheckConfigTests {
             #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
         }
     }
+
+    @Test(
+        "typos in rules.yaml (throtle, overflw, a miniprogram key) and in a list of request topics are named with the closest key; exit 1")
+    func typosInRulesAndSequences() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+        kafka:
+          brokers: 127.0.0.1:9092
+          topics: { requests: [{ topic: high, priorty: 1 }, { topic: low }] }
+        wechat:
+          accounts:
+            default: { appid: wx1, secret: s }
+        rules: rules.yaml
+        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
+        try """
+        rules:
+          order.shipped:
+            kind: template
+            template_id: T1
+            miniprogram: { appid: wxmini, pagepth: index }
+            data: { keyword1: { value: "{{order.id}}", overflw: reject } }
+            throtle: { per_recipient: 3/1h }
+        """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let stderr = directory.appendingPathComponent("stderr.txt")
+        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
+        #expect(try await check.waitForExit() == 1)
+        let report = try String(contentsOf: stderr, encoding: .utf8)
+        for expected in [
+            "kafka.topics.requests[0].priorty: unknown key; did you mean priority?",
+            "rules.order.shipped.throtle: unknown key; did you mean throttle?",
+            "rules.order.shipped.data.keyword1.overflw: unknown key; did you mean overflow?",
+            "rules.order.shipped.miniprogram.pagepth: unknown key; did you mean pagepath?",
+        ] {
+            #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
+        }
+    }
 }

@@ -203,6 +203,41 @@ struct HTTPEndpointTests {
     }
 }
 
+@Suite("The public port under a flood of half-open connections")
+struct ConnectionLimitTests {
+    @Test(
+        "250 connections with half a request header: /healthz still answers; each is closed after header_timeout; past max_connections new ones are closed at once"
+    )
+    func halfOpenConnections() async throws {
+        let run = try await ChaosRun.start("half-open", events: 0, openids: 1)
+        let port = try freeLocalPort()
+        var options = RunOptions(inFlight: 4, instanceID: "half-open")
+        options.httpPort = port
+        options.httpLimits = "max_connections: 300, header_timeout: 2s"
+        let child = try run.instance(try run.configuration(options))
+        let base = "http://127.0.0.1:\(port)"
+        try await eventually("/healthz", timeout: .seconds(60)) { (try? await HTTPProbe.get(base + "/healthz"))?.status == 200 }
+
+        let halfOpen = try (0..<250).map { _ in try RawConnection(port: port) }
+        for connection in halfOpen { connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
+        #expect(try await HTTPProbe.get(base + "/healthz").status == 200)
+        // Closed by the server within the header timeout (2 s) and some slack; none before 1 s.
+        #expect(halfOpen.filter { $0.isClosed(within: 0) }.isEmpty)
+        try await Task.sleep(for: .seconds(3))
+        let closed = halfOpen.filter { $0.isClosed(within: 2_000) }.count
+        #expect(closed == halfOpen.count, "\(closed) of \(halfOpen.count) closed by the server")
+
+        // Past the cap, a new connection is closed at once (the first 300 stay until their timeout).
+        let flood = try (0..<320).map { _ in try RawConnection(port: port) }
+        try await Task.sleep(for: .milliseconds(500))
+        let refused = flood.filter { $0.isClosed(within: 0) }.count
+        #expect(refused >= 20 && refused < 320, "\(refused) closed at once")
+        child.signal(SIGTERM)
+        #expect(try await child.waitForExit(timeout: .seconds(30)) == 0)
+        _ = await run.finish()
+    }
+}
+
 @Suite("POST /v1/notifications", .serialized)
 struct IntakeTests {
     @Test(
@@ -230,6 +265,16 @@ struct IntakeTests {
             url, body: "[\(event("half-1")), {\"id\":\"half-2\",\"to\":42}, {\"to\":\"x\"}]", headers: auth)
         #expect(invalid.status == 400)
         #expect(invalid.body.contains(#""index":1"#) && invalid.body.contains("half-2") && invalid.body.contains(#""index":2"#))
+        // Events sure to be rejected (no rule for the type, no such account) are refused here, not accepted.
+        let unsendable = try await HTTPProbe.post(
+            url,
+            body:
+                #"[{"v":1,"id":"no-rule","type":"no.such.type","to":"o","data":{}},{"v":1,"id":"no-app","app":"nobody","type":"order.shipped","to":"o","data":{}}]"#,
+            headers: auth)
+        #expect(unsendable.status == 400)
+        #expect(
+            unsendable.body.contains("no.such.type has no rule") && unsendable.body.contains("nobody is no configured account"),
+            "\(unsendable.body)")
 
         let batch = (0..<50).map { event("intake-\($0)", to: "o-intake-\($0 % 7)") }
         let accepted = try await HTTPProbe.post(

@@ -199,13 +199,17 @@ struct QuotaTests {
         try await run.waitFor(ids: 120, timeout: .seconds(60), sampling: [child])
         // The rest waits for the quota (WeChat said 45009): for hours, were it not for the reset.
         // Each recipient's first unsent record is parked; its later ones wait for their turn.
+        // With an operator token set, /metrics wants it too.
+        #expect(try await HTTPProbe.get(base + "/metrics").status == 401)
+        let operatorAuth = [("Authorization", "Bearer admin-token-0123456789")]
         try await eventually("the rest of the backlog parked", timeout: .seconds(30)) {
-            HTTPProbe.sum(try await HTTPProbe.get(base + "/metrics").body, "wxpush_records_waiting") >= 50
+            let metrics = try await HTTPProbe.exchange(base + "/metrics", post: false, body: nil, headers: operatorAuth).body
+            return HTTPProbe.sum(metrics, "wxpush_records_waiting") >= 50
         }
         try await Task.sleep(for: .seconds(2))
         #expect(run.collector.distinctIDs == 120)
         #expect(!run.collector.all.values.contains { $0.first?.outcome.status == "failed" })
-        let metrics = try await HTTPProbe.get(base + "/metrics").body
+        let metrics = try await HTTPProbe.exchange(base + "/metrics", post: false, body: nil, headers: operatorAuth).body
         #expect(HTTPProbe.sum(metrics, "wxpush_limit_share", ["account": "default"]) == 1)
         #expect(HTTPProbe.sum(metrics, "wxpush_quota_used_today", ["account": "default"]) >= 120)
         // Calibrated from quota/get at start (120, not the configured 1,000,000): counted, not refused.

@@ -43,7 +43,7 @@ public struct ThrottleRule: Sendable, Equatable, Decodable {
         self.init(count: count, window: amount * unit, onExcess: onExcess)
     }
 
-    enum CodingKeys: String, CodingKey {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case perRecipient = "per_recipient"
         case onExcess = "on_excess"
     }

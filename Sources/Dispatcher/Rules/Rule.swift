@@ -32,7 +32,7 @@ public struct Rule: Sendable, Equatable, Decodable {
         self.overflow = overflow
     }
 
-    enum CodingKeys: String, CodingKey {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, url, miniprogram, page, lang, data, overflow, throttle
         case templateID = "template_id"
         case miniprogramState = "miniprogram_state"
@@ -42,6 +42,8 @@ public struct Rule: Sendable, Equatable, Decodable {
 public struct MiniProgramTemplate: Sendable, Equatable, Decodable {
     public var appid: String
     public var pagepath: String
+
+    public enum CodingKeys: String, CodingKey, CaseIterable { case appid, pagepath }
 
     public init(appid: String, pagepath: String) {
         self.appid = appid
@@ -78,7 +80,7 @@ public struct FieldTemplate: Sendable, Equatable, Decodable {
         )
     }
 
-    enum CodingKeys: String, CodingKey { case value, color, overflow }
+    public enum CodingKeys: String, CodingKey, CaseIterable { case value, color, overflow }
 }
 
 /// The rules file: `rules: { type: Rule }`.

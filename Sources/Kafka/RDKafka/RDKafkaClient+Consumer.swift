@@ -164,15 +164,7 @@ extension RDKafkaClient {
 
     /// Blocking: how many partitions the broker's metadata gives `topic`.
     func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws(KafkaError) -> Int {
-        var metadata: UnsafePointer<rd_kafka_metadata_t>?
-        try RDKafkaErrors.check(
-            rd_kafka_metadata(handle, 0, try topicHandle(topic), &metadata, timeoutMilliseconds), "metadata of \(topic)")
-        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
-        guard let metadata, metadata.pointee.topic_cnt > 0, let first = metadata.pointee.topics else {
-            throw KafkaError(code: .unknownTopic, message: "no metadata for \(topic)")
-        }
-        try RDKafkaErrors.check(first.pointee.err, "metadata of \(topic)")
-        return Int(first.pointee.partition_cnt)
+        try shape(of: topic, timeoutMilliseconds: timeoutMilliseconds).partitions
     }
 
     func pause(_ partitions: [TopicPartition]) throws(KafkaError) {

@@ -135,7 +135,7 @@ struct RunCommand: AsyncParsableCommand {
                     try NotificationIntake(
                         kafka: resolved.kafka, topic: settings.requestsTopic,
                         transactionalID: "wxpush-intake-\(settings.groupID)-\(settings.instanceID)",
-                        logger: logger)
+                        ruleTypes: resolved.ruleBook.types, accounts: resolved.accounts.map(\.name), logger: logger)
                 },
                 intakeToken: resolved.http.intakeToken, limits: assembly.limits, adminToken: resolved.http.adminToken)
             services.append(HTTPServer.make(settings: resolved.http, endpoints: endpoints, logger: logger))

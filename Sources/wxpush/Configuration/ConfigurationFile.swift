@@ -25,6 +25,8 @@ struct ConfigurationFile: Decodable, Sendable {
         struct Entry: Decodable, Sendable {
             var topic: String
             var priority: Int?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case topic, priority }
         }
         var entries: [Entry]
 
@@ -88,11 +90,17 @@ struct ConfigurationFile: Decodable, Sendable {
         var intakeTokenEnv: String?
         var adminToken: String?
         var adminTokenEnv: String?
+        var maxConnections: Int?
+        var headerTimeout: String?
+        var bodyTimeout: String?
+        var idleTimeout: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case host, port
             case intakeToken = "intake_token", intakeTokenEnv = "intake_token_env"
             case adminToken = "admin_token", adminTokenEnv = "admin_token_env"
+            case maxConnections = "max_connections", headerTimeout = "header_timeout", bodyTimeout = "body_timeout"
+            case idleTimeout = "idle_timeout"
         }
     }
     struct Limits: Decodable, Sendable {

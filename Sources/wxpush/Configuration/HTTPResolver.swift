@@ -19,6 +19,24 @@ struct HTTPResolver {
         if !(0...65_535).contains(settings.port) { problems.append("http.port: \(settings.port); use 1…65535, or 0 for no HTTP server") }
         settings.intakeToken = token(file?.intakeToken, file?.intakeTokenEnv ?? "WXPUSH_INTAKE_TOKEN", "http.intake_token", &problems)
         settings.adminToken = token(file?.adminToken, file?.adminTokenEnv ?? "WXPUSH_ADMIN_TOKEN", "http.admin_token", &problems)
+        if let connections = file?.maxConnections {
+            if (1...100_000).contains(connections) {
+                settings.maxConnections = connections
+            } else {
+                problems.append("http.max_connections: \(connections); use 1…100000 (keep it below the process's open-file limit)")
+            }
+        }
+        for (field, text, keyPath) in [
+            ("header_timeout", file?.headerTimeout, \HTTPSettings.headerTimeout), ("body_timeout", file?.bodyTimeout, \.bodyTimeout),
+            ("idle_timeout", file?.idleTimeout, \.idleTimeout),
+        ] {
+            guard let text else { continue }
+            if let value = DurationText.parse(text), value > .zero, value <= .seconds(3600) {
+                settings[keyPath: keyPath] = value
+            } else {
+                problems.append("http.\(field): \"\(text)\" is not a duration from 1ms to 1h; write it like 10s")
+            }
+        }
         return settings
     }
 

@@ -23,8 +23,16 @@ struct HTTPSettings: Sendable {
     var port = 8080
     /// The bearer token `POST /v1/notifications` requires; nil: the intake is off.
     var intakeToken: String?
-    /// The bearer token of the operator endpoints (`/v1/accounts/…`); nil: they are off.
+    /// The bearer token of the operator endpoints (`/v1/accounts/…`) and, when set, of `/metrics`; nil: they are off.
     var adminToken: String?
+    /// Open connections at once (below the process's file limit, so probes get through a flood).
+    var maxConnections = 512
+    /// A request head must arrive within this of the connection (or the previous request's end);
+    /// its body within `bodyTimeout` of the head. Half-open and trickling peers are cut off.
+    var headerTimeout: Duration = .seconds(10)
+    var bodyTimeout: Duration = .seconds(30)
+    /// A keep-alive connection with nothing to read is closed after this.
+    var idleTimeout: Duration = .seconds(60)
 }
 
 /// Every problem found in a configuration, each naming the field and the fix.

@@ -9,6 +9,8 @@ enum RulesLoader {
             problems.append("rules: cannot read \(path); set `rules:` to the rules file, relative to the config file")
             return (nil, nil)
         }
+        // Before decoding: a typo (`pagepth`) also explains the decoding error it causes.
+        problems += UnknownKeys.problems(in: text, schema: UnknownKeys.rulesSchema)
         let file: RulesFile
         do {
             file = try YAMLDecoder().decode(RulesFile.self, from: text)

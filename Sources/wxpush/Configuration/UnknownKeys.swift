@@ -1,3 +1,4 @@
+import Dispatcher
 import Yams
 
 /// Keys the configuration does not know, each named with the closest known one: a typo such as
@@ -11,6 +12,8 @@ enum UnknownKeys {
         case named(Schema)
         /// Anything below (passed through, e.g. librdkafka properties).
         case free
+        /// A sequence whose items are each this (a single scalar instead is fine too).
+        case list(Schema)
 
         static func of<K: CodingKey & CaseIterable>(_ type: K.Type, _ children: [String: Schema] = [:]) -> Schema {
             .keys(Dictionary(uniqueKeysWithValues: K.allCases.map { ($0.stringValue, children[$0.stringValue] ?? .free) }))
@@ -21,7 +24,9 @@ enum UnknownKeys {
     static let schema = Schema.of(
         File.CodingKeys.self,
         [
-            "kafka": .of(File.Kafka.CodingKeys.self, ["topics": .of(File.Topics.CodingKeys.self)]),
+            "kafka": .of(
+                File.Kafka.CodingKeys.self,
+                ["topics": .of(File.Topics.CodingKeys.self, ["requests": .list(.of(File.RequestTopics.Entry.CodingKeys.self))])]),
             "wechat": .of(
                 File.WeChat.CodingKeys.self,
                 [
@@ -36,7 +41,18 @@ enum UnknownKeys {
             "http": .of(File.HTTP.CodingKeys.self),
         ])
 
-    static func problems(in text: String) -> [String] {
+    /// rules.yaml: `rules: { <type>: Rule }`.
+    static let rulesSchema = Schema.keys([
+        "rules": .named(
+            .of(
+                Rule.CodingKeys.self,
+                [
+                    "data": .named(.of(FieldTemplate.CodingKeys.self)), "throttle": .of(ThrottleRule.CodingKeys.self),
+                    "miniprogram": .of(MiniProgramTemplate.CodingKeys.self),
+                ]))
+    ])
+
+    static func problems(in text: String, schema: Schema = schema) -> [String] {
         guard let node = try? Yams.compose(yaml: text) else { return [] }
         var problems: [String] = []
         walk(node, schema, path: "", &problems)
@@ -44,12 +60,18 @@ enum UnknownKeys {
     }
 
     private static func walk(_ node: Node, _ schema: Schema, path: String, _ problems: inout [String]) {
+        if case .list(let item) = schema {
+            for (index, element) in (node.sequence.map(Array.init) ?? []).enumerated() {
+                walk(element, item, path: "\(path)[\(index)]", &problems)
+            }
+            return
+        }
         guard let mapping = node.mapping else { return }
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { continue }
             let field = path.isEmpty ? key : "\(path).\(key)"
             switch schema {
-            case .free:
+            case .free, .list:
                 return
             case .named(let below):
                 walk(value, below, path: field, &problems)

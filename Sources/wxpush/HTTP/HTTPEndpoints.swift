@@ -41,7 +41,11 @@ final class HTTPEndpoints: Sendable {
                 status: report.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: report.json)))
         }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { request, _ in
+            // Public unless an operator token is set: then scrapers send it (Prometheus `authorization`).
+            if let adminToken = self.adminToken, !Self.bearer(request, is: adminToken) {
+                return Self.json(401, #"{"error":"missing or wrong bearer token (http.admin_token)"}"#)
+            }
             self.updateLag()
             self.updateLimits()
             return Response(

@@ -2,6 +2,7 @@ import Dispatcher
 import Hummingbird
 import Kafka
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 
@@ -13,8 +14,16 @@ enum HTTPServer {
         var serverLogger = logger
         // Hummingbird logs each connection and request at debug/info: keep those out of the service log.
         serverLogger.logLevel = max(logger.logLevel, .warning)
+        let count = ConnectionGuard.Count(maxConnections: settings.maxConnections)
+        func amount(_ duration: Duration) -> TimeAmount { .nanoseconds(Int64(duration / .nanoseconds(1))) }
+        let header = amount(settings.headerTimeout)
+        let body = amount(settings.bodyTimeout)
         return Application(
             router: endpoints.makeRouter(),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionGuard(count: count, headerTimeout: header, bodyTimeout: body)],
+                    idleTimeout: amount(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wxpush"),
             onServerRunning: { channel in
                 logger.notice("HTTP listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])

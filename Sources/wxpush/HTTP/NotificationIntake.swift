@@ -28,18 +28,31 @@ final class NotificationIntake: Sendable {
 
     private let producer: KafkaProducer
     private let topic: String
+    /// What this configuration can send: an event naming another type or account is sure to be
+    /// rejected, so it is refused here (400) instead of accepted, rejected and copied to the DLQ.
+    private let ruleTypes: Set<String>
+    private let accounts: Set<String>
     private let timeout: Duration
     private let logger: Logger
     /// One transaction at a time. `initialized` once `initTransactions` succeeded; `unfinished`
     /// while a transaction's commit or abort did not complete (the brokers were away).
-    private let gate = Mutex<(busy: Bool, initialized: Bool, unfinished: Unfinished?, waiters: Deque<CheckedContinuation<Void, Never>>)>(
-        (false, false, nil, []))
+    /// `waiters` hold their batches' bytes (`waitingBytes`) until their turn: bounded by
+    /// `maxWaiters` and `maxWaitingBytes`; past them a request is answered 503 at once.
+    private let gate = Mutex<
+        (
+            busy: Bool, initialized: Bool, unfinished: Unfinished?, waiters: Deque<(CheckedContinuation<Void, Never>, Int)>,
+            waitingBytes: Int
+        )
+    >((false, false, nil, [], 0))
+    static let maxWaiters = 16
+    static let maxWaitingBytes = 32 << 20
 
     private enum Unfinished { case commit, abort }
 
     /// `timeout` bounds the commit (a request answers within it plus 2 s for the abort).
     init(
-        kafka: KafkaConfiguration, topic: String, transactionalID: String, timeout: Duration = .seconds(5), logger: Logger
+        kafka: KafkaConfiguration, topic: String, transactionalID: String, ruleTypes: [String], accounts: [String],
+        timeout: Duration = .seconds(5), logger: Logger
     )
         throws(KafkaError)
     {
@@ -49,6 +62,8 @@ final class NotificationIntake: Sendable {
         configuration.properties["message.timeout.ms"] = "30000"
         producer = try KafkaProducer(configuration: configuration, logger: logger)
         self.topic = topic
+        self.ruleTypes = Set(ruleTypes)
+        self.accounts = Set(accounts)
         self.timeout = timeout
         self.logger = logger
     }
@@ -73,6 +88,10 @@ final class NotificationIntake: Sendable {
             writer.value(item)
             switch RequestEvent.decode(writer.bytes) {
             case .success(let event):
+                if let problem = sureRejection(event) {
+                    problems.append((index, event.id, problem))
+                    continue
+                }
                 ids.append(event.id)
                 let header = trace ?? KafkaHeader(name: "traceparent", string: Self.newTraceparent())
                 records.append(KafkaRecord(topic: topic, key: Array(event.to.utf8), value: writer.bytes, headers: [header]))
@@ -81,12 +100,27 @@ final class NotificationIntake: Sendable {
             }
         }
         guard problems.isEmpty else { return .invalid(problems) }
+        guard await enter(bytes: body.count) else {
+            Counter(label: "wxpush_intake_events_total", dimensions: [("result", "busy")]).increment(by: records.count)
+            return .unavailable("the intake is busy (\(Self.maxWaiters) batches or \(Self.maxWaitingBytes >> 20) MiB waiting); retry")
+        }
+        defer { leave() }
         return await produceAtomically(records, ids: ids)
     }
 
+    /// Why the dispatcher would reject `event` whatever happens (nil: it may be sent).
+    private func sureRejection(_ event: RequestEvent) -> String? {
+        if !accounts.contains(event.app) {
+            return "app \(event.app.prefix(64)) is no configured account (\(accounts.sorted().joined(separator: ", ")))"
+        }
+        if event.message == nil, let type = event.type, !ruleTypes.contains(type) {
+            return "type \(type.prefix(64)) has no rule; rules.yaml defines \(ruleTypes.sorted().prefix(20).joined(separator: ", "))"
+        }
+        return nil
+    }
+
+    /// One batch at a time; the caller holds the turn until `leave`.
     private func produceAtomically(_ records: [KafkaRecord], ids: [String]) async -> Answer {
-        await enter()
-        defer { leave() }
         do throws(KafkaError) {
             if !gate.withLock({ $0.initialized }) {
                 try await producer.initTransactions(timeout: timeout)
@@ -136,26 +170,33 @@ final class NotificationIntake: Sendable {
         gate.withLock { $0.unfinished = nil }
     }
 
-    private func enter() async {
+    /// Waits for the turn; false at once when the line is full.
+    private func enter(bytes: Int) async -> Bool {
+        enum Turn { case now, wait, refused }
+        var turn = Turn.refused
         await withCheckedContinuation { continuation in
-            let free = gate.withLock { gate -> Bool in
-                guard !gate.busy else {
-                    gate.waiters.append(continuation)
-                    return false
+            turn = gate.withLock { gate -> Turn in
+                guard gate.busy else {
+                    gate.busy = true
+                    return .now
                 }
-                gate.busy = true
-                return true
+                guard gate.waiters.count < Self.maxWaiters, gate.waitingBytes + bytes <= Self.maxWaitingBytes else { return .refused }
+                gate.waiters.append((continuation, bytes))
+                gate.waitingBytes += bytes
+                return .wait
             }
-            if free { continuation.resume() }
+            if turn != .wait { continuation.resume() }
         }
+        return turn != .refused
     }
 
     private func leave() {
         let next = gate.withLock { gate -> CheckedContinuation<Void, Never>? in
-            guard let next = gate.waiters.popFirst() else {
+            guard let (next, bytes) = gate.waiters.popFirst() else {
                 gate.busy = false
                 return nil
             }
+            gate.waitingBytes -= bytes
             return next
         }
         next?.resume()

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// Bounds what one connection can hold of the public port: at most `maxConnections` open at once
+/// (one more is closed at once, so the probe and WeChat keep getting through), a request head
+/// within `headerTimeout` of the connection or the previous request, its body within
+/// `bodyTimeout` of its head. A peer that opens connections and sends nothing, or trickles a
+/// body, is cut off instead of holding a file descriptor for ever.
+final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    /// The count shared by every connection of one server.
+    final class Count: Sendable {
+        let open = Atomic(0)
+        let maxConnections: Int
+        init(maxConnections: Int) { self.maxConnections = maxConnections }
+    }
+
+    private let count: Count
+    private let headerTimeout: TimeAmount
+    private let bodyTimeout: TimeAmount
+    private var counted = false
+    private var deadline: Scheduled<Void>?
+
+    init(count: Count, headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+        self.count = count
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        counted = true
+        guard count.open.wrappingAdd(1, ordering: .relaxed).newValue <= count.maxConnections else {
+            context.close(promise: nil)
+            return
+        }
+        closeUnless(within: headerTimeout, context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        if counted { count.open.wrappingSubtract(1, ordering: .relaxed) }
+        counted = false
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: closeUnless(within: bodyTimeout, context)
+        case .body: break
+        case .end: closeUnless(within: headerTimeout, context)  // the next request on this connection
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// Closes the connection unless the next part comes first (`channelRead` moves the deadline).
+    /// A response still being made when it passes is not cut: the deadline waits for requests only
+    /// after `.end`, and the handlers answer well within `headerTimeout`.
+    private func closeUnless(within timeout: TimeAmount, _ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) { loopBound.value.close(promise: nil) }
+    }
+}
