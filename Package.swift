@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "Waiting", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator", "Waiting"]),
-        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat"]),
+        .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat", "Harness"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
