@@ -59,3 +59,35 @@ struct RequestEventTests {
         #expect(event.message?.data["s"]?.value == "plain")
     }
 }
+
+@Suite("What the stores keep is bounded in bytes")
+struct StoreBoundTests {
+    @Test("an id over 256 bytes, a to over 128, an app over 64 are invalid events, each naming its field and limit")
+    func fieldLengths() {
+        for (field, value, limit) in [
+            ("id", String(repeating: "i", count: 257), 256), ("to", String(repeating: "o", count: 129), 128),
+            ("app", String(repeating: "a", count: 65), 64),
+        ] {
+            var fields = ["id": "e1", "to": "o1", "app": "default"]
+            fields[field] = value
+            let json = #"{"v":1,"id":"\#(fields["id"]!)","to":"\#(fields["to"]!)","app":"\#(fields["app"]!)","type":"t"}"#
+            guard case .failure(let invalid) = RequestEvent.decode(Array(json.utf8)) else {
+                Issue.record("\(field) of \(value.count) bytes was accepted")
+                continue
+            }
+            #expect(invalid.problem == "\(field) is \(value.count) bytes; at most \(limit)")
+        }
+    }
+
+    @Test("the msgid index forgets its oldest entries past its byte budget, whatever the count")
+    func msgidIndexBytes() {
+        let index = MsgidIndex(capacity: 1_000_000, maxBytes: 10_000)
+        for msgid in 0..<1_000 {
+            index.insert(msgid: Int64(msgid), MsgidIndex.Entry(id: String(repeating: "x", count: 136), to: nil, app: nil))
+        }
+        // 200 bytes each: 50 fit.
+        #expect(index.count == 50)
+        #expect(index.lookup(999) != nil)
+        #expect(index.lookup(949) == nil)
+    }
+}

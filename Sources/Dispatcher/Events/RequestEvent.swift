@@ -77,6 +77,12 @@ extension RequestEvent {
             }
             expiresAt = date
         }
+        // Bounded so every store keyed by them is bounded in bytes too (an openid is 28 bytes).
+        let typeText: String = (type ?? nil) ?? ""
+        for (field, value, limit) in [("id", id, 256), ("to", to, 128), ("app", app, 64), ("type", typeText, 128)]
+        where value.utf8.count > limit {
+            return invalid("\(field) is \(value.utf8.count) bytes; at most \(limit)")
+        }
         let data = object["data"] ?? .object([:])
         guard case .object = data else { return invalid("data must be a JSON object") }
         var message: RawMessage?

@@ -4,17 +4,25 @@ import Waiting
 
 /// WeChat msgid → the request that got it, for the sends of every instance (fed from the msgids
 /// topic by `MsgidIndexFeed`), so a receipt reaching any instance names its request id. Bounded:
-/// beyond `capacity` the oldest entries go (receipts come seconds to minutes after the send).
+/// beyond `capacity` entries or `maxBytes` of them the oldest go (receipts come seconds to minutes
+/// after the send).
 public final class MsgidIndex: Sendable {
     public struct Entry: Sendable, Equatable {
         public var id: String
         public var to: String?
         public var app: String?
+
+        public init(id: String, to: String?, app: String?) {
+            self.id = id
+            self.to = to
+            self.app = app
+        }
     }
 
     private struct State {
         var entries: [Int64: Entry] = [:]
         var order: Deque<Int64> = []
+        var bytes = 0
         /// Receipts waiting for their msgid to arrive.
         var waiters: [Int64: [Wakeup]] = [:]
         /// Receipts published here or by any instance (their markers on the msgids topic), newest kept.
@@ -22,17 +30,29 @@ public final class MsgidIndex: Sendable {
     }
     private let state = Mutex(State())
     public let capacity: Int
+    public let maxBytes: Int
 
-    public init(capacity: Int = 500_000) {
+    public init(capacity: Int = 500_000, maxBytes: Int = 128 << 20) {
         self.capacity = max(1, capacity)
+        self.maxBytes = maxBytes
     }
+
+    /// What an entry holds, roughly: its strings and the dictionary's and the queue's share.
+    static func size(_ entry: Entry) -> Int { 64 + entry.id.utf8.count + (entry.to?.utf8.count ?? 0) + (entry.app?.utf8.count ?? 0) }
 
     public var count: Int { state.withLock { $0.entries.count } }
 
     public func insert(msgid: Int64, _ entry: Entry) {
         let woken = state.withLock { state -> [Wakeup] in
-            if state.entries.updateValue(entry, forKey: msgid) == nil { state.order.append(msgid) }
-            while state.order.count > capacity, let oldest = state.order.popFirst() { state.entries[oldest] = nil }
+            if let replaced = state.entries.updateValue(entry, forKey: msgid) {
+                state.bytes -= Self.size(replaced)
+            } else {
+                state.order.append(msgid)
+            }
+            state.bytes += Self.size(entry)
+            while state.order.count > capacity || state.bytes > maxBytes, let oldest = state.order.popFirst() {
+                state.bytes -= state.entries.removeValue(forKey: oldest).map(Self.size) ?? 0
+            }
             return state.waiters.removeValue(forKey: msgid) ?? []
         }
         for wakeup in woken { wakeup.signal() }
