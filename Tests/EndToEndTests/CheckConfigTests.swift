@@ -157,4 +157,25 @@ struct CheckConfigTests {
             #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
         }
     }
+
+    @Test("a duplicate key is named with where it is, and the file's lines (a secret among them) are not repeated")
+    func duplicateKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+        kafka:
+          brokers: 127.0.0.1:9092
+        wechat:
+          accounts:
+            default: { appid: wx1, secret: do-not-print-me }
+        kafka:
+          group: again
+        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
+        let stderr = directory.appendingPathComponent("stderr.txt")
+        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
+        #expect(try await check.waitForExit() == 1)
+        let report = try String(contentsOf: stderr, encoding: .utf8)
+        #expect(report.contains("duplicated key(s): 'kafka'") && report.contains("in line 1, column 1"), "\(report)")
+        #expect(!report.contains("do-not-print-me"))
+    }
 }

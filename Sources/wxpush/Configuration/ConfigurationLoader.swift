@@ -246,10 +246,25 @@ struct YAMLProblem: CustomStringConvertible {
         case .typeMismatch(let type, let context): return "\(path(context.codingPath)): expected \(type)"
         case .valueNotFound(let type, let context): return "\(path(context.codingPath)): expected \(type), found nothing"
         case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): missing"
-        case .dataCorrupted(let context): return "\(path(context.codingPath)): \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            // Yams' own error says where (line and column): a duplicate key, a bad indent.
+            let at = context.codingPath.isEmpty ? "" : "\(path(context.codingPath)): "
+            return at + (context.underlyingError.map { Self.located("\($0)") } ?? context.debugDescription)
         @unknown default: return "\(error)"
         }
     }
+    /// Yams' message without the lines of the file it quotes (they may hold a secret): the
+    /// reason and where it is.
+    static func located(_ message: String) -> String {
+        let lines = message.split(separator: "\n").map(String.init)
+        var text = lines.first ?? message
+        if lines.count > 1, lines[1].hasSuffix(":"), lines[1] != "Context:" { text += "; " + lines[1].dropLast() }
+        if !text.contains(" line "), let location = lines.last?.range(of: "in line ") {
+            text += " (\(lines.last![location.lowerBound...]))"
+        }
+        return text
+    }
+
     private func path(_ keys: [any CodingKey]) -> String {
         keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
