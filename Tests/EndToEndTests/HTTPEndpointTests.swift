@@ -214,9 +214,19 @@ struct ConnectionLimitTests {
         var options = RunOptions(inFlight: 4, instanceID: "half-open")
         options.httpPort = port
         options.httpLimits = "max_connections: 300, header_timeout: 2s"
-        let child = try run.instance(try run.configuration(options))
+        options.callbackToken = "callbackToken1"
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-flood-\(UUID().uuidString.prefix(8)).log")
+        let child = try run.instance(try run.configuration(options), log: log)
         let base = "http://127.0.0.1:\(port)"
         try await eventually("/healthz", timeout: .seconds(60)) { (try? await HTTPProbe.get(base + "/healthz"))?.status == 200 }
+
+        // 30 forged callbacks: 30 refusals, one warning (the next one, 10 s later, would count the rest).
+        for index in 0..<30 {
+            let forged = "\(base)/wechat/callback/default?timestamp=\(Int(Date().timeIntervalSince1970))&nonce=\(index)&signature=bad"
+            #expect(try await HTTPProbe.post(forged, body: "<xml></xml>").status == 401)
+        }
+        let warnings = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("callback refused") }
+        #expect(warnings.count == 1, "\(warnings)")
 
         let halfOpen = try (0..<250).map { _ in try RawConnection(port: port) }
         for connection in halfOpen { connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
@@ -285,11 +295,25 @@ struct IntakeTests {
         #expect(try await HTTPProbe.post(url, body: event("single"), headers: auth).status == 202)
         try await run.collector.waitFor(ids: 51, timeout: .seconds(60))
 
-        // The brokers go away: the batch is refused with 503, and once they are back it never appears.
+        // The brokers go away. Batches wait in a bounded line: past 16 (or 32 MiB) one is answered
+        // 503 at once instead of queueing with its body for as long as the outage lasts.
         try run.pipeline.cluster.setBrokerDown(1)
+        // (Raw connections: an HTTP client would hold all but a few of them back on its side.)
+        let line = try (0..<22).map { index in
+            let connection = try RawConnection(port: port)
+            let body = "[\(event("line-\(index)"))]"
+            connection.send(
+                "POST /v1/notifications HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer intake-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
+            return connection
+        }
+        try await Task.sleep(for: .seconds(1))
+        let atOnce = line.map { $0.read(within: 0) }.filter { $0.hasPrefix("HTTP/1.1 503") && $0.contains("the intake is busy") }
+        #expect(atOnce.count >= 5, "\(atOnce.count) answered 503 busy at once")
         let refused = try await HTTPProbe.post(url, body: "[\(event("away-1")),\(event("away-2"))]", headers: auth)
         try run.pipeline.cluster.setBrokerUp(1)
         #expect(refused.status == 503, "\(refused.status) \(refused.body)")
+        for connection in line { _ = connection.read(within: 0) }
         // The first requests after the outage may still answer 503 while librdkafka reconnects
         // and finishes the open transaction: a client retries, with the same ids.
         try await eventually("202 again after the outage", timeout: .seconds(60)) {

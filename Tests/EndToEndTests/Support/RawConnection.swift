@@ -30,4 +30,13 @@ final class RawConnection {
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) <= 0
     }
+
+    /// What the server sent within `milliseconds` (empty if nothing).
+    func read(within milliseconds: Int32) -> String {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, milliseconds) == 1 else { return "" }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
+    }
 }
