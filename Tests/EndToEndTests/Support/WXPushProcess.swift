@@ -102,10 +102,13 @@ func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: @
 }
 
 /// Runs a command to completion with `input` on stdin; returns stdout. Bounded by `timeout`.
-func runTool(_ path: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(60)) async throws -> String {
+func runTool(
+    _ path: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(60)
+) async throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let stdout = Pipe()
     let stdin = Pipe()
     process.standardOutput = stdout
