@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Testing
 
@@ -63,5 +64,18 @@ struct RoundTripTests {
             try await eventually("one message") { !received.value.isEmpty }
         }
         #expect(received.value.first?.header("wxpush-error") == Array("boom".utf8))
+    }
+}
+
+@Suite("The librdkafka under test")
+struct LibraryTests {
+    /// `scripts/test` runs this target twice: with Debian's librdkafka and, through
+    /// `LD_LIBRARY_PATH`, with the second lane's (`WXPUSH_EXPECT_LIBRDKAFKA` names the version).
+    @Test("prints the librdkafka version it runs with; the expected one when the lane names it")
+    func version() {
+        print("librdkafka | \(KafkaLibrary.version)")
+        if let expected = ProcessInfo.processInfo.environment["WXPUSH_EXPECT_LIBRDKAFKA"] {
+            #expect(KafkaLibrary.version.hasPrefix(expected), "loaded \(KafkaLibrary.version), expected \(expected)")
+        }
     }
 }
