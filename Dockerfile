@@ -10,7 +10,7 @@ RUN apt-get update \
 RUN curl -fsSL "https://github.com/confluentinc/librdkafka/archive/refs/tags/v${LIBRDKAFKA_VERSION}.tar.gz" | tar xz -C /tmp \
     && cd "/tmp/librdkafka-${LIBRDKAFKA_VERSION}" \
     && ./configure --prefix=/usr/local --disable-curl \
-    && make -j"$(nproc)" libs && make install-subdirs \
+    && make -j"$(nproc)" libs && make install \
     && ldconfig && rm -rf /tmp/librdkafka-*
 WORKDIR /src
 # The manifest names the test targets too, and SwiftPM checks that every target's folder exists
