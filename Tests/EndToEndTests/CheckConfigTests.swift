@@ -31,37 +31,32 @@ struct CheckConfigTests {
 
     @Test("a broken configuration lists every problem with its field, and exits 1")
     func everyProblem() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try """
-        kafka:
-          group: wxpush
-          topics: { requests: same, results: same }
-          properties: { no.such.property: "1" }
-        wechat:
-          api_base: not-a-url
-          request_timeout: soon
-          accounts:
-            default: { token_mode: magic, limits: { rate: fast, burst: 0, daily_quota: -1, quota_reset: noon } }
-            second: { appid: wx2, token_mode: central }
-        dispatcher:
-          in_flight: 0
-          in_flght: 8
-          retry: { max_atempts: 3 }
-        htp: { port: 1 }
-        rules: rules.yaml
-        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
-        try """
-        rules:
-          broken:
-            kind: template
-            template_id: ""
-            data: { keyword1: "{{#open}}" }
-        """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
-        let stderr = directory.appendingPathComponent("stderr.txt")
-        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
-        #expect(try await check.waitForExit() == 1)
-        let report = try String(contentsOf: stderr, encoding: .utf8)
+        let report = try await Self.refused(
+            config: """
+                kafka:
+                  group: wxpush
+                  topics: { requests: same, results: same }
+                  properties: { no.such.property: "1" }
+                wechat:
+                  api_base: not-a-url
+                  request_timeout: soon
+                  accounts:
+                    default: { token_mode: magic, limits: { rate: fast, burst: 0, daily_quota: -1, quota_reset: noon } }
+                    second: { appid: wx2, token_mode: central }
+                dispatcher:
+                  in_flight: 0
+                  in_flght: 8
+                  retry: { max_atempts: 3 }
+                htp: { port: 1 }
+                rules: rules.yaml
+                """,
+            rules: """
+                rules:
+                  broken:
+                    kind: template
+                    template_id: ""
+                    data: { keyword1: "{{#open}}" }
+                """)
         for field in [
             "kafka.brokers", "kafka.topics: same is named for requests and results", "kafka.properties", "wechat.api_base",
             "wechat.request_timeout",
@@ -82,34 +77,29 @@ struct CheckConfigTests {
         "values that crashed it (inf, 1e300s, 99999999999GiB, 1/1e20d, a 600-byte topic) and zero or inverted durations are problems; exit 1"
     )
     func valuesOutOfRange() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try """
-        kafka:
-          brokers: 127.0.0.1:9092
-          topics: { requests: \(String(repeating: "a", count: 600)) }
-        wechat:
-          accounts:
-            default: { appid: wx1, secret: s }
-        dispatcher:
-          drain_timeout: infs
-          commit_interval: 0ms
-          buffer: { bytes: 99999999999GiB }
-          retry: { initial_backoff: 1m, max_backoff: 1s, deadline: 1e300s }
-        rules: rules.yaml
-        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
-        try """
-        rules:
-          order.shipped:
-            kind: template
-            template_id: T1
-            data: { keyword1: "{{order.id}}" }
-            throttle: { per_recipient: 1/1e20d }
-        """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
-        let stderr = directory.appendingPathComponent("stderr.txt")
-        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
-        #expect(try await check.waitForExit() == 1)
-        let report = try String(contentsOf: stderr, encoding: .utf8)
+        let report = try await Self.refused(
+            config: """
+                kafka:
+                  brokers: 127.0.0.1:9092
+                  topics: { requests: \(String(repeating: "a", count: 600)) }
+                wechat:
+                  accounts:
+                    default: { appid: wx1, secret: s }
+                dispatcher:
+                  drain_timeout: infs
+                  commit_interval: 0ms
+                  buffer: { bytes: 99999999999GiB }
+                  retry: { initial_backoff: 1m, max_backoff: 1s, deadline: 1e300s }
+                rules: rules.yaml
+                """,
+            rules: """
+                rules:
+                  order.shipped:
+                    kind: template
+                    template_id: T1
+                    data: { keyword1: "{{order.id}}" }
+                    throttle: { per_recipient: 1/1e20d }
+                """)
         for expected in [
             "kafka.topics.requests: \"aaaa", "is not a Kafka topic name", "dispatcher.drain_timeout: \"infs\" is not a duration",
             "dispatcher.commit_interval: 0.0 seconds; use a positive duration", "dispatcher.buffer.bytes: \"99999999999GiB\"",
@@ -124,30 +114,25 @@ struct CheckConfigTests {
     @Test(
         "typos in rules.yaml (throtle, overflw, a miniprogram key) and in a list of request topics are named with the closest key; exit 1")
     func typosInRulesAndSequences() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try """
-        kafka:
-          brokers: 127.0.0.1:9092
-          topics: { requests: [{ topic: high, priorty: 1 }, { topic: low }] }
-        wechat:
-          accounts:
-            default: { appid: wx1, secret: s }
-        rules: rules.yaml
-        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
-        try """
-        rules:
-          order.shipped:
-            kind: template
-            template_id: T1
-            miniprogram: { appid: wxmini, pagepth: index }
-            data: { keyword1: { value: "{{order.id}}", overflw: reject } }
-            throtle: { per_recipient: 3/1h }
-        """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
-        let stderr = directory.appendingPathComponent("stderr.txt")
-        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
-        #expect(try await check.waitForExit() == 1)
-        let report = try String(contentsOf: stderr, encoding: .utf8)
+        let report = try await Self.refused(
+            config: """
+                kafka:
+                  brokers: 127.0.0.1:9092
+                  topics: { requests: [{ topic: high, priorty: 1 }, { topic: low }] }
+                wechat:
+                  accounts:
+                    default: { appid: wx1, secret: s }
+                rules: rules.yaml
+                """,
+            rules: """
+                rules:
+                  order.shipped:
+                    kind: template
+                    template_id: T1
+                    miniprogram: { appid: wxmini, pagepth: index }
+                    data: { keyword1: { value: "{{order.id}}", overflw: reject } }
+                    throtle: { per_recipient: 3/1h }
+                """)
         for expected in [
             "kafka.topics.requests[0].priorty: unknown key; did you mean priority?",
             "rules.order.shipped.throtle: unknown key; did you mean throttle?",
@@ -160,22 +145,29 @@ struct CheckConfigTests {
 
     @Test("a duplicate key is named with where it is, and the file's lines (a secret among them) are not repeated")
     func duplicateKey() async throws {
+        let report = try await Self.refused(
+            config: """
+                kafka:
+                  brokers: 127.0.0.1:9092
+                wechat:
+                  accounts:
+                    default: { appid: wx1, secret: do-not-print-me }
+                kafka:
+                  group: again
+                """)
+        #expect(report.contains("duplicated key(s): 'kafka'") && report.contains("in line 1, column 1"), "\(report)")
+        #expect(!report.contains("do-not-print-me"))
+    }
+
+    /// Runs check-config on these files (rules.yaml empty unless given); expects exit 1 and returns the report.
+    static func refused(config: String, rules: String = "rules: {}\n") async throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try """
-        kafka:
-          brokers: 127.0.0.1:9092
-        wechat:
-          accounts:
-            default: { appid: wx1, secret: do-not-print-me }
-        kafka:
-          group: again
-        """.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
+        try config.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
+        try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
         let stderr = directory.appendingPathComponent("stderr.txt")
         let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
         #expect(try await check.waitForExit() == 1)
-        let report = try String(contentsOf: stderr, encoding: .utf8)
-        #expect(report.contains("duplicated key(s): 'kafka'") && report.contains("in line 1, column 1"), "\(report)")
-        #expect(!report.contains("do-not-print-me"))
+        return try String(contentsOf: stderr, encoding: .utf8)
     }
 }
