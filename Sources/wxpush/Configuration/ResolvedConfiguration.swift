@@ -27,11 +27,11 @@ struct HTTPSettings: Sendable {
     var adminToken: String?
     /// Open connections at once (below the process's file limit, so probes get through a flood).
     var maxConnections = 512
-    /// A request head must arrive within this of the connection (or the previous request's end);
-    /// its body within `bodyTimeout` of the head. Half-open and trickling peers are cut off.
+    /// The first request head must arrive within this of the connection, its body within
+    /// `bodyTimeout` of the head. Half-open and trickling peers are cut off.
     var headerTimeout: Duration = .seconds(10)
     var bodyTimeout: Duration = .seconds(30)
-    /// A keep-alive connection with nothing to read is closed after this.
+    /// A keep-alive connection without a next request is closed after this.
     var idleTimeout: Duration = .seconds(60)
 }
 

@@ -3,9 +3,9 @@ import NIOHTTPTypes
 import Synchronization
 
 /// Bounds what one connection can hold of the public port: at most `maxConnections` open at once
-/// (one more is closed at once, so the probe and WeChat keep getting through), a request head
-/// within `headerTimeout` of the connection or the previous request, its body within
-/// `bodyTimeout` of its head. A peer that opens connections and sends nothing, or trickles a
+/// (one more is closed at once, so the probe and WeChat keep getting through), the first request
+/// head within `headerTimeout` of the connection, a body within `bodyTimeout` of its head, the next
+/// head within `idleTimeout` of the previous request. A peer that opens connections and sends nothing, or trickles a
 /// body, is cut off instead of holding a file descriptor for ever.
 final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -21,13 +21,15 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     private let count: Count
     private let headerTimeout: TimeAmount
     private let bodyTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
     private var counted = false
     private var deadline: Scheduled<Void>?
 
-    init(count: Count, headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+    init(count: Count, headerTimeout: TimeAmount, bodyTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.count = count
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -49,14 +51,14 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head: closeUnless(within: bodyTimeout, context)
         case .body: break
-        case .end: closeUnless(within: headerTimeout, context)  // the next request on this connection
+        case .end: closeUnless(within: idleTimeout, context)  // the next request on this keep-alive connection
         }
         context.fireChannelRead(data)
     }
 
     /// Closes the connection unless the next part comes first (`channelRead` moves the deadline).
-    /// A response still being made when it passes is not cut: the deadline waits for requests only
-    /// after `.end`, and the handlers answer well within `headerTimeout`.
+    /// After `.end` the deadline is the idle one, and it also covers making the response: the
+    /// handlers answer well within it.
     private func closeUnless(within timeout: TimeAmount, _ context: ChannelHandlerContext) {
         deadline?.cancel()
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)

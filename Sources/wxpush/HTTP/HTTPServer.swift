@@ -18,12 +18,13 @@ enum HTTPServer {
         func amount(_ duration: Duration) -> TimeAmount { .nanoseconds(Int64(duration / .nanoseconds(1))) }
         let header = amount(settings.headerTimeout)
         let body = amount(settings.bodyTimeout)
+        let idle = amount(settings.idleTimeout)
         return Application(
             router: endpoints.makeRouter(),
             server: .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [ConnectionGuard(count: count, headerTimeout: header, bodyTimeout: body)],
-                    idleTimeout: amount(settings.idleTimeout))),
+                    additionalChannelHandlers: [ConnectionGuard(count: count, headerTimeout: header, bodyTimeout: body, idleTimeout: idle)],
+                    idleTimeout: idle)),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wxpush"),
             onServerRunning: { channel in
                 logger.notice("HTTP listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
