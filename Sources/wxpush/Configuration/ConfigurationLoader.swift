@@ -80,19 +80,17 @@ struct ConfigurationLoader {
         where value.isEmpty {
             problems.append("kafka.topics.\(field): empty; give a topic name")
         }
-        for (field, topic) in [
-            ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
-            ("msgids", settings.msgidsTopic), ("sent", settings.sentTopic), ("demand", settings.demandTopic),
-        ] + settings.allRequestTopics.map({ ("requests", $0) }) where !topic.isEmpty && !Self.isTopicName(topic) {
-            problems.append(
-                "kafka.topics.\(field): \"\(topic.prefix(60))\(topic.count > 60 ? "…" : "")\" is not a Kafka topic name; use at most 249 of a-z A-Z 0-9 . _ -"
-            )
-        }
+        // Every topic by its setting; "" is a turned-off feed (or an empty name, reported above).
         let roles =
             settings.allRequestTopics.map { ("requests", $0) } + [
                 ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
                 ("msgids", settings.msgidsTopic), ("sent", settings.sentTopic), ("demand", settings.demandTopic),
             ]
+        for (field, topic) in roles where !topic.isEmpty && !Self.isTopicName(topic) {
+            problems.append(
+                "kafka.topics.\(field): \"\(topic.prefix(60))\(topic.count > 60 ? "…" : "")\" is not a Kafka topic name; use at most 249 of a-z A-Z 0-9 . _ -"
+            )
+        }
         for (topic, fields) in Dictionary(grouping: roles.filter { !$0.1.isEmpty }, by: \.1) where fields.count > 1 {
             problems.append(
                 "kafka.topics: \(topic) is named for \(fields.map(\.0).joined(separator: " and ")); each needs a topic of its own")

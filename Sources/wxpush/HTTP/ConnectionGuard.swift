@@ -22,7 +22,6 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     private let headerTimeout: TimeAmount
     private let bodyTimeout: TimeAmount
     private let idleTimeout: TimeAmount
-    private var counted = false
     private var deadline: Scheduled<Void>?
 
     init(count: Count, headerTimeout: TimeAmount, bodyTimeout: TimeAmount, idleTimeout: TimeAmount) {
@@ -32,8 +31,8 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         self.idleTimeout = idleTimeout
     }
 
+    /// Every connection counts from here to `handlerRemoved`, the refused one too.
     func handlerAdded(context: ChannelHandlerContext) {
-        counted = true
         guard count.open.wrappingAdd(1, ordering: .relaxed).newValue <= count.maxConnections else {
             context.close(promise: nil)
             return
@@ -43,8 +42,7 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
-        if counted { count.open.wrappingSubtract(1, ordering: .relaxed) }
-        counted = false
+        count.open.wrappingSubtract(1, ordering: .relaxed)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
