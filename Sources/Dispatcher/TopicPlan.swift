@@ -107,6 +107,22 @@ public struct TopicPlan: Sendable {
         self.replicationFactor = replicationFactor
     }
 
+    /// The plan for these brokers: the requests topic's own partition count when it exists (else
+    /// `requestPartitions`), replication at most the brokers' count.
+    public static func reading(
+        _ admin: KafkaAdmin, settings: DispatcherSettings, sharesLimits: Bool, requestPartitions: Int = defaultRequestPartitions,
+        replicationFactor: Int = 3
+    ) async throws(KafkaError) -> TopicPlan {
+        let brokers = try await admin.brokerCount()
+        var partitions = requestPartitions
+        do throws(KafkaError) {
+            partitions = try await admin.shape(of: settings.requestsTopic).partitions
+        } catch  where [.unknownTopic, .unknownTopicOrPartition].contains(error.code) {}
+        return TopicPlan(
+            settings: settings, sharesLimits: sharesLimits, requestPartitions: partitions,
+            replicationFactor: min(replicationFactor, max(1, brokers)))
+    }
+
     /// Reads what the brokers have for each planned topic. Configurations come from the admin API,
     /// which some brokers lack (librdkafka 2.0.2's mock cluster): then `configs` are nil and
     /// `unreadConfigs` says why.

@@ -56,7 +56,7 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// Each topic's configuration (`cleanup.policy`, `retention.ms`, …, defaults included).
-    /// Brokers without the admin API (librdkafka 2.0.2's mock cluster) answer with a timeout.
+    /// A cluster without a controller (librdkafka 2.0.2's mock) is refused at once: `unsupportedFeature`.
     public func configs(of topics: [String], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [String: [String: String]] {
         try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in
             try client.topicConfigs(topics, timeoutMilliseconds: ms)

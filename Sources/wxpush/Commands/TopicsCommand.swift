@@ -39,18 +39,17 @@ struct TopicsCommand: AsyncParsableCommand {
             }
         }
 
-        /// The plan, with the requests topic's partitions and the replication the brokers allow.
+        /// The plan: as given without brokers, as they allow with them (`TopicPlan.reading`).
         func plan(_ resolved: ResolvedConfiguration, admin: KafkaAdmin?) async throws -> TopicPlan {
-            var partitions = partitions
-            var replication = replicationFactor
-            if let admin {
-                let brokers = try await admin.brokerCount()
-                replication = min(replication, brokers)
-                if let existing = try? await admin.shape(of: resolved.settings.requestsTopic) { partitions = existing.partitions }
+            let sharesLimits = !resolved.limits.isEmpty
+            guard let admin else {
+                return TopicPlan(
+                    settings: resolved.settings, sharesLimits: sharesLimits, requestPartitions: partitions,
+                    replicationFactor: replicationFactor)
             }
-            return TopicPlan(
-                settings: resolved.settings, sharesLimits: !resolved.limits.isEmpty, requestPartitions: partitions,
-                replicationFactor: replication)
+            return try await TopicPlan.reading(
+                admin, settings: resolved.settings, sharesLimits: sharesLimits, requestPartitions: partitions,
+                replicationFactor: replicationFactor)
         }
     }
 
