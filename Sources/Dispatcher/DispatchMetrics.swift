@@ -42,3 +42,10 @@ enum DispatchMetrics {
         if outcome.needsDeadLetter { deadLettered.increment() }
     }
 }
+
+extension Meter {
+    /// A change of a count, up or down.
+    func add(_ delta: Int) {
+        if delta > 0 { increment(by: Double(delta)) } else if delta < 0 { decrement(by: Double(-delta)) }
+    }
+}

@@ -83,7 +83,7 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// Six hex digits made once per process: tells two processes with one `instance_id` apart.
     public static let incarnation = String(UInt32.random(in: 0x10_0000...0xFF_FFFF), radix: 16)
 
-    var partitionLimits: PartitionScheduler<ContinuousClock>.Limits {
+    var partitionLimits: PartitionScheduler<DispatchGate>.Limits {
         .init(window: inFlightPerPartition, maxRecords: bufferedRecordsPerPartition, maxBytes: bufferedBytesPerPartition)
     }
 }

@@ -43,7 +43,7 @@ extension PartitionWorker {
         for report in reports {
             switch report {
             case .published(let offset, .acknowledged):
-                _ = state.scheduler.published(offset)
+                _ = state.scheduler.published(offset, now: .now)
                 publisher.transactions?.offer(state.stop == .lost ? nil : progress(&state), for: partition.topicPartition)
             case .sentLogged(let logOffset):
                 state.sentLog?.written(at: logOffset)

@@ -31,30 +31,24 @@ struct PartitionWorker: Sendable {
         case committed(CommitPoint, succeeded: Bool)
         /// A send went into the sent log at this offset.
         case sentLogged(at: Int64)
+        /// An account's limits changed (`SendLimits`): its parked records ask again.
+        case limitsChanged(SendLimits.Change)
     }
 
-    /// Everything the loop keeps about the partition's held records.
+    typealias Scheduler = PartitionScheduler<DispatchGate>
+
+    /// Everything the loop keeps about the partition; its held records live in the scheduler.
     struct State {
-        var scheduler: PartitionScheduler<ContinuousClock>
-        var sends: [Int64: EventProcessor<ContinuousClock>.PendingSend] = [:]
-        var originals: [Int64: KafkaMessage] = [:]
+        /// This worker, for the account limits (whose changes it subscribed to).
+        let id: ObjectIdentifier
+        var scheduler: Scheduler
         var skip: Set<Int64>
         var committed: CommitPoint?
         var commitInFlight = false
         var warnedNullKey = false
-        /// Records whose send token is reserved, with the account's limit epoch they reserved in:
-        /// when their wait ends they go without asking again (a reservation of an older epoch was
-        /// forgotten by the limiter, so its record asks again at once).
-        var reserved: [Int64: Int] = [:]
-        /// Records waiting out a retry backoff or an account limit (for the waiting gauges); the
-        /// account is set for a limit wait (the instance's demand for that account).
-        var waiting: [Int64: (meter: Meter, limitOf: String?)] = [:]
-        /// The limit changes seen so far (`SendLimits.limitChanges`).
-        var limitChanges: [String: Int] = [:]
-        var quotaResets: [String: Int] = [:]
+        /// The parked records last counted into the gauges and the account demand.
+        var counted: [WaitReason: Int] = [:]
         var sentLog: SentLogState?
-        /// The rules' per-recipient throttles over this partition's recipients.
-        var throttle = RecipientThrottle()
         var stop: Stop?
     }
 
@@ -71,18 +65,20 @@ struct PartitionWorker: Sendable {
             limits.partition(partition.topicPartition, assigned: true, totals: totals)
         }
         defer { limits?.partition(partition.topicPartition, assigned: false, totals: [:]) }
-        let worker = ObjectIdentifier(partition.wakeup)
-        limits?.register(partition.wakeup, as: worker, true)
-        defer { limits?.register(partition.wakeup, as: worker, false) }
-        let start = await startingPoint()
-        var state = State(scheduler: PartitionScheduler(limits: settings.partitionLimits), skip: start.skip, committed: start.committed)
-        if publisher.sentLog != nil {
-            guard let sentLog = await sentLogStart(committed: start.committed, throttle: &state.throttle) else { return }
-            state.sentLog = sentLog
-        }
-        state.limitChanges = limits?.limitChanges ?? [:]
-        state.quotaResets = limits?.quotaResets ?? [:]
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
+        let id = ObjectIdentifier(mailbox)
+        limits?.subscribe(id) { mailbox.post(.limitsChanged($0)) }
+        defer { limits?.subscribe(id, nil) }
+        let start = await startingPoint()
+        var gate = DispatchGate(rules: processor.rules, limits: limits, priority: priority)
+        var sentLog: SentLogState?
+        if publisher.sentLog != nil {
+            guard let found = await sentLogStart(committed: start.committed, throttle: &gate.throttle) else { return }
+            sentLog = found
+        }
+        var state = State(
+            id: id, scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), skip: start.skip, committed: start.committed,
+            sentLog: sentLog)
         let drainDeadline = await withDiscardingTaskGroup { group in
             var drainDeadline: ContinuousClock.Instant?
             var nextCommit = ContinuousClock.now + settings.commitInterval
@@ -93,9 +89,9 @@ struct PartitionWorker: Sendable {
                     if partition.isLost { state.stop = .lost } else if Task.isCancelled { state.stop = .cancelled }
                 }
                 take(&state, group: &group, mailbox: mailbox)
-                wakeAfterLimitChange(&state)
                 for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
                 perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
+                countWaiting(&state)
                 if publisher.transactions == nil && drainDeadline == nil && ContinuousClock.now >= nextCommit {
                     commitInBackground(&state, group: &group, mailbox: mailbox)
                     nextCommit = .now + settings.commitInterval
@@ -116,7 +112,8 @@ struct PartitionWorker: Sendable {
             return drainDeadline ?? .now
         }
         settle(mailbox.takeAll(), &state)
-        for offset in Array(state.waiting.keys) { endWait(offset, &state) }
+        state.scheduler.drain()
+        countWaiting(&state)
         await finish(state, drainDeadline: drainDeadline)
     }
 
@@ -139,21 +136,21 @@ struct PartitionWorker: Sendable {
         }
     }
 
-    /// `body`'s answer, asked again (1 s, 2 s, … 10 s apart, each failure logged with `problem`)
-    /// while the brokers do not answer; nil if the partition ends first (it is then redelivered).
+    /// `body`'s answer, asked again (`Backoff.brokers`, each failure logged with `problem`) while
+    /// the brokers do not answer; nil if the partition ends first (it is then redelivered).
     func whileOwned<T>(_ problem: String, _ body: () async throws(KafkaError) -> T) async -> T? {
-        var pause = Duration.seconds(1)
-        while !partition.isEnded && !Task.isCancelled {
-            do throws(KafkaError) {
-                return try await body()
-            } catch {
+        guard !partition.isEnded && !Task.isCancelled else { return nil }
+        return try? await Backoff.brokers.retrying(
+            body,
+            retryIf: { error, _ in
                 logger.warning("\(partition.topicPartition): \(problem) (\(error))")
-            }
-            let retry = ContinuousClock.now + pause
-            while .now < retry && !partition.isEnded && !Task.isCancelled { await partition.wakeup.wait(until: retry) }
-            pause = min(pause * 2, .seconds(10))
-        }
-        return nil
+                return true
+            },
+            wait: { delay in
+                let retry = ContinuousClock.now + delay
+                while .now < retry && !partition.isEnded && !Task.isCancelled { await partition.wakeup.wait(until: retry) }
+                return !partition.isEnded && !Task.isCancelled
+            })
     }
 
     /// Takes records while the buffer has room; each is prepared at once, so its recipient (its
@@ -170,8 +167,9 @@ struct PartitionWorker: Sendable {
         DispatchMetrics.consumed.increment()
         if state.skip.remove(record.offset) != nil || record.offset < state.committed?.offset ?? .min {
             // Done before a restart or rebalance (its outcome is on the results topic): not again.
-            _ = state.scheduler.received(record.offset, key: nil, bytes: 0, needsSend: false)
-            perform(state.scheduler.published(record.offset), &state, group: &group, mailbox: mailbox)
+            let received = state.scheduler.received(
+                record.offset, item: HeldRecord(original: record), key: nil, bytes: 0, needsSend: false, now: .now)
+            perform(received.actions + state.scheduler.published(record.offset, now: .now), &state, group: &group, mailbox: mailbox)
             return
         }
         if record.key == nil && !state.warnedNullKey {
@@ -187,14 +185,11 @@ struct PartitionWorker: Sendable {
             // WeChat accepted it before a restart or rebalance; its outcome never got out.
             preparation = .finished(processor.alreadySent(send, msgid: sent.msgid))
         }
-        var key: [UInt8]?
-        if case .send(let send) = preparation {
-            key = Array(send.event.to.utf8)
-            state.sends[record.offset] = send
-        }
-        state.originals[record.offset] = record
+        var held = HeldRecord(original: record)
+        if case .send(let send) = preparation { held.send = send }
         let received = state.scheduler.received(
-            record.offset, key: key, bytes: record.value.count + (record.key?.count ?? 0), needsSend: key != nil)
+            record.offset, item: held, key: held.send.map { Array($0.event.to.utf8) }, bytes: record.value.count + (record.key?.count ?? 0),
+            needsSend: held.send != nil, now: .now)
         if !received.inOrder {
             logger.warning(
                 "offsets of \(partition.topicPartition) went backwards at \(record.offset) (truncated or recreated topic); tracking starts over"
@@ -207,25 +202,20 @@ struct PartitionWorker: Sendable {
     private func handle(_ report: Report, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
         switch report {
         case .attempted(let offset, .finished(let outcome)):
-            state.sends[offset] = nil
             // Counted before the recipient's next record gets its turn (in `attemptEnded`).
-            if outcome.status == .sent, outcome.attempts > 0, let rule = processor.rules.throttle(for: outcome.type), let to = outcome.to {
-                state.throttle.record(type: outcome.type ?? "", to: to, rule: rule, at: outcome.completedAt)
-            }
-            perform(state.scheduler.attemptEnded(offset), &state, group: &group, mailbox: mailbox)
+            state.scheduler.gate.sent(outcome)
+            perform(state.scheduler.attemptEnded(offset, now: .now), &state, group: &group, mailbox: mailbox)
             // Into the sent log first: its offset will be at least the next one.
             let logSent = outcome.status == .sent && outcome.msgid != nil && state.sentLog != nil
             if logSent { state.sentLog?.writing(offset) }
             publish(offset, outcome, state, logSent: logSent, group: &group, mailbox: mailbox)
         case .attempted(let offset, .retry(let send, let instant)):
-            state.sends[offset] = send
-            wait(offset, DispatchMetrics.retriesWaiting, limitOf: nil, &state)
-            perform(state.scheduler.attemptEnded(offset, retryAt: instant), &state, group: &group, mailbox: mailbox)
+            let item = state.scheduler.item(offset).map { HeldRecord(original: $0.original, send: send) }
+            perform(state.scheduler.attemptEnded(offset, item: item, retryAt: instant, now: .now), &state, group: &group, mailbox: mailbox)
         case .attempted(_, .cancelled), .published(_, .cancelled):
             break  // only after cancelAll: the record stays uncommitted and is redelivered
         case .published(let offset, .acknowledged):
-            state.originals[offset] = nil
-            perform(state.scheduler.published(offset), &state, group: &group, mailbox: mailbox)
+            perform(state.scheduler.published(offset, now: .now), &state, group: &group, mailbox: mailbox)
             publisher.transactions?.offer(progress(&state), for: partition.topicPartition)
         case .sentLogged(let logOffset):
             state.sentLog?.written(at: logOffset)
@@ -235,45 +225,32 @@ struct PartitionWorker: Sendable {
         case .committed(let point, let succeeded):
             state.commitInFlight = false
             if succeeded { state.committed = point }
+        case .limitsChanged(let change):
+            // Reserved since the change: that reservation stands. After an operator's quota reset,
+            // the account's backoffs (a 45009 waits for the reset) end too.
+            state.scheduler.wake(at: .now) { record, reason in
+                switch reason {
+                case .limit(let account): account == change.account && (record.reservation ?? -1) < change.epoch
+                case .retry: change.quotaReset && record.send?.event.app == change.account
+                case .throttle: false
+                }
+            }
         }
     }
 
-    private func perform(
-        _ actions: [PartitionScheduler<ContinuousClock>.Action], _ state: inout State, group: inout DiscardingTaskGroup,
-        mailbox: Mailbox<Report>
-    ) {
-        var actions = actions[...]
-        while let action = actions.popFirst() {
+    private func perform(_ actions: [Scheduler.Action], _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+        for action in actions {
             switch action {
             case .send(let offset):
-                guard let send = state.sends[offset] else { continue }
-                endWait(offset, &state)
-                // Over its rule's per-recipient throttle: rejected, or waits slot-free like a backoff.
-                switch throttleDecision(send, &state) {
-                case .go:
-                    break
-                case .reject(let reason):
-                    state.sends[offset] = nil
-                    actions += state.scheduler.attemptEnded(offset)
-                    publish(offset, processor.throttled(send, reason: reason), state, group: &group, mailbox: mailbox)
-                    continue
-                case .delay(let until):
-                    wait(offset, DispatchMetrics.throttleWaiting, limitOf: nil, &state)
-                    let wait = EventProcessor<ContinuousClock>.wait(until: until, expiresAt: send.event.expiresAt, from: Date())
-                    actions += state.scheduler.attemptEnded(offset, retryAt: .now.advanced(by: wait))
-                    continue
-                }
-                // A record over its account's rate or quota waits for it like a backoff: slot-free.
-                if let until = limitWait(offset, send, &state) {
-                    wait(offset, DispatchMetrics.limitWaiting, limitOf: send.event.app, &state)
-                    actions += state.scheduler.attemptEnded(offset, retryAt: until)
-                    continue
-                }
+                guard let send = state.scheduler.item(offset)?.send else { continue }
                 group.addTask {
                     DispatchMetrics.inFlight.increment()
                     defer { DispatchMetrics.inFlight.decrement() }
                     mailbox.post(.attempted(offset, await processor.attempt(send)))
                 }
+            case .reject(let offset, let reason):
+                guard let send = state.scheduler.item(offset)?.send else { continue }
+                publish(offset, processor.throttled(send, reason: reason), state, group: &group, mailbox: mailbox)
             case .pause:
                 do { try consumer.pause([partition.topicPartition]) } catch {
                     logger.warning("pause \(partition.topicPartition): \(error)")
@@ -286,65 +263,23 @@ struct PartitionWorker: Sendable {
         }
     }
 
-    /// After an account's limits changed (a new share, an operator's quota reset), its records
-    /// parked for its rate or quota ask again now; after a quota reset, also those backing off
-    /// after 45009 (and any other backoff of the account: it just retries sooner).
-    private func wakeAfterLimitChange(_ state: inout State) {
-        guard let limits else { return }
-        let (changes, resets) = (limits.limitChanges, limits.quotaResets)
-        guard changes != state.limitChanges else { return }
-        let changed = Set(changes.keys.filter { changes[$0] != state.limitChanges[$0] })
-        let reset = Set(resets.keys.filter { resets[$0] != state.quotaResets[$0] })
-        (state.limitChanges, state.quotaResets) = (changes, resets)
-        let parked = state.waiting.filter { offset, wait in
-            if let account = wait.limitOf {
-                // Reserved since the change: that reservation stands.
-                return changed.contains(account) && state.reserved[offset].map { $0 < changes[account] ?? 0 } ?? true
+    /// The parked records into the waiting gauges and, for those waiting on an account's limits,
+    /// the instance's demand for that account (what it asks of the demand exchange).
+    private func countWaiting(_ state: inout State) {
+        let now = state.scheduler.waiting
+        guard now != state.counted else { return }
+        for reason in Set(now.keys).union(state.counted.keys) {
+            let delta = (now[reason] ?? 0) - (state.counted[reason] ?? 0)
+            guard delta != 0 else { continue }
+            switch reason {
+            case .retry: DispatchMetrics.retriesWaiting.add(delta)
+            case .throttle: DispatchMetrics.throttleWaiting.add(delta)
+            case .limit(let account):
+                DispatchMetrics.limitWaiting.add(delta)
+                limits?.parked(account, priority: priority, delta, by: state.id)
             }
-            return state.sends[offset].map { reset.contains($0.event.app) } == true
-        }.keys
-        for offset in parked { state.reserved[offset] = nil }
-        state.scheduler.endBackoffs(parked, at: .now)
-    }
-
-    private func wait(_ offset: Int64, _ meter: Meter, limitOf account: String?, _ state: inout State) {
-        endWait(offset, &state)
-        state.waiting[offset] = (meter, account)
-        meter.increment()
-        if let account { limits?.parked(account, priority: priority, 1) }
-    }
-
-    private func endWait(_ offset: Int64, _ state: inout State) {
-        guard let (meter, account) = state.waiting.removeValue(forKey: offset) else { return }
-        meter.decrement()
-        if let account { limits?.parked(account, priority: priority, -1) }
-    }
-
-    /// What the rule's per-recipient throttle says of sending this record now.
-    private func throttleDecision(_ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State) -> RecipientThrottle.Decision {
-        guard let rule = processor.rules.throttle(for: send.event.type) else { return .go }
-        return state.throttle.check(type: send.event.type ?? "", to: send.event.to, rule: rule, now: Date())
-    }
-
-    /// When the record may send, if its account's limits say not now (nil: now).
-    private func limitWait(
-        _ offset: Int64, _ send: EventProcessor<ContinuousClock>.PendingSend, _ state: inout State
-    ) -> ContinuousClock.Instant? {
-        guard let limits else { return nil }
-        let held = state.reserved.removeValue(forKey: offset)
-        let (decision, epoch) = limits.reserve(account: send.event.app, priority: priority, holding: held)
-        switch decision {
-        case .go:
-            return nil
-        case .wait(let until, reserved: true):
-            state.reserved[offset] = epoch
-            return until
-        case .wait(let until, reserved: false):
-            // The daily quota: wait for the reset, or until the event expires (it then ends `expired`).
-            let now = ContinuousClock.now
-            let reset = Date().addingTimeInterval(now.duration(to: until).seconds)
-            return now.advanced(by: EventProcessor<ContinuousClock>.wait(until: reset, expiresAt: send.event.expiresAt, from: Date()))
         }
+        state.counted = now
     }
 
     /// The outcome (and DLQ copy) out, after the send went into the sent log when `logSent`.
@@ -352,7 +287,7 @@ struct PartitionWorker: Sendable {
         _ offset: Int64, _ outcome: Outcome, _ state: State, logSent: Bool = false, group: inout DiscardingTaskGroup,
         mailbox: Mailbox<Report>
     ) {
-        guard let original = state.originals[offset] else { return }
+        guard let original = state.scheduler.item(offset)?.original else { return }
         let logPartition = logSent ? state.sentLog?.partition : nil
         group.addTask {
             if let logPartition, let sentLog = publisher.sentLog, let msgid = outcome.msgid {

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The dispatcher's `RecordGate`: a record with its turn and a free slot first passes its rule's
+/// per-recipient throttle (reject, or park until the window allows), then its account's circuit,
+/// rate and daily quota (park until its reserved slot or the reset). An expired record always
+/// goes: the attempt ends it `expired` without a send, instead of parking it again and again.
+struct DispatchGate: RecordGate {
+    let rules: RuleBook
+    /// The accounts' limits, shared by the process's workers (nil: none configured).
+    let limits: SendLimits?
+    /// The priority of the partition's topic (for the account limits).
+    let priority: Int
+    /// The rules' per-recipient throttles over this partition's recipients.
+    var throttle = RecipientThrottle()
+
+    mutating func admit(_ item: inout HeldRecord, now: ContinuousClock.Instant) -> GateDecision<ContinuousClock.Instant> {
+        guard let event = item.send?.event else { return .go }
+        let date = Date()
+        if let expiry = event.expiresAt, date >= expiry { return .go }
+        if let rule = rules.throttle(for: event.type) {
+            switch throttle.check(type: event.type ?? "", to: event.to, rule: rule, now: date) {
+            case .go:
+                break
+            case .reject(let reason):
+                return .reject(reason: reason)
+            case .delay(let until):
+                return .park(until: Self.instant(of: until, expiresAt: event.expiresAt, now: now, date: date), .throttle)
+            }
+        }
+        guard let limits else { return .go }
+        let held = item.reservation
+        item.reservation = nil
+        let (decision, epoch) = limits.reserve(account: event.app, priority: priority, holding: held)
+        switch decision {
+        case .go:
+            return .go
+        case .wait(let until, reserved: true):
+            item.reservation = epoch
+            return .park(until: until, .limit(account: event.app))
+        case .wait(let until, reserved: false):
+            // An open circuit or the daily quota: wait for it, or until the event expires.
+            let end = date.addingTimeInterval(now.duration(to: until).seconds)
+            return .park(until: Self.instant(of: end, expiresAt: event.expiresAt, now: now, date: date), .limit(account: event.app))
+        }
+    }
+
+    /// A send of `outcome` was accepted: it counts against its recipient's throttle.
+    mutating func sent(_ outcome: Outcome) {
+        guard outcome.status == .sent, outcome.attempts > 0, let rule = rules.throttle(for: outcome.type), let to = outcome.to
+        else { return }
+        throttle.record(type: outcome.type ?? "", to: to, rule: rule, at: outcome.completedAt)
+    }
+
+    private static func instant(of end: Date, expiresAt: Date?, now: ContinuousClock.Instant, date: Date) -> ContinuousClock.Instant {
+        now.advanced(by: EventProcessor<ContinuousClock>.wait(until: end, expiresAt: expiresAt, from: date))
+    }
+}
