@@ -1,3 +1,5 @@
+import Waiting
+
 /// One per account, shared by every partition task.
 ///
 /// Refreshes early, keeps at most one refresh in flight (concurrent callers await the same `Task`
@@ -5,7 +7,7 @@
 /// failed, so a caller holding a stale token cannot throw away a fresh one.
 ///
 /// An early refresh runs behind the callers: they keep the current token while it is still valid,
-/// also when the refresh fails. A failed fetch is retried after a backoff (1 s doubling to 60 s);
+/// also when the refresh fails. A failed fetch is retried after a backoff (`Backoff.token`: 1 s doubling to 60 s);
 /// until then callers without a valid token fail at once instead of each fetching again.
 public actor TokenCache<C: Clock> where C.Duration == Duration {
     /// A token as handed out: its value, and which fetch produced it. `stable_token` can return the
@@ -24,7 +26,8 @@ public actor TokenCache<C: Clock> where C.Duration == Duration {
     private struct Failure {
         var error: WeChatError
         var retryAt: C.Instant
-        var backoff: Duration
+        /// Fetches failed in a row.
+        var count: Int
     }
 
     private let fetcher: any TokenFetching
@@ -95,8 +98,8 @@ public actor TokenCache<C: Clock> where C.Duration == Duration {
             failure = nil
             return token
         } catch {
-            let backoff = failure.map { min($0.backoff * 2, .seconds(60)) } ?? .seconds(1)
-            failure = Failure(error: error, retryAt: clock.now.advanced(by: backoff), backoff: backoff)
+            let count = (failure?.count ?? 0) + 1
+            failure = Failure(error: error, retryAt: clock.now.advanced(by: Backoff.token.delay(afterAttempt: count)), count: count)
             throw error
         }
     }

@@ -1,5 +1,6 @@
 import Kafka
 import Logging
+import Waiting
 
 /// Writes outcomes to the results topic (keyed by request id) and DLQ copies of the original bytes,
 /// returning only after the brokers acknowledged both: only then may the input offset be committed.
@@ -16,7 +17,7 @@ public struct OutcomePublisher: Sendable {
     /// The largest record to send (librdkafka's `message.max.bytes` is 1,000,000 by default, and
     /// brokers often have less): a bigger DLQ copy becomes a reference copy.
     public let maxRecordBytes: Int
-    let backoff: PublishBackoff
+    let backoff: Backoff
     /// Set in exactly-once mode: records go into its transactions instead of straight out.
     let transactions: OutcomeTransactions?
     /// Where each send WeChat accepted is recorded before its outcome (nil: nowhere).
@@ -30,7 +31,7 @@ public struct OutcomePublisher: Sendable {
 
     public init(
         producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, msgidsTopic: String? = nil, maxRecordBytes: Int = 900_000,
-        backoff: PublishBackoff = PublishBackoff(), transactions: OutcomeTransactions? = nil, sentLog: SentLog? = nil
+        backoff: Backoff = .publish, transactions: OutcomeTransactions? = nil, sentLog: SentLog? = nil
     ) {
         self.sentLog = sentLog
         self.producer = producer
@@ -67,7 +68,7 @@ public struct OutcomePublisher: Sendable {
             pending = again.map { record in
                 // The brokers' limit is below ours: send the reference copy at a size any broker takes.
                 guard tooLarge, record.topic == deadLetterTopic else { return record }
-                return deadLetterRecord(outcome, original: original, limit: PublishBackoff.safeRecordBytes)
+                return deadLetterRecord(outcome, original: original, limit: Self.safeRecordBytes)
             }
             logger.warning(
                 "outcome not acknowledged; retrying",
@@ -75,9 +76,7 @@ public struct OutcomePublisher: Sendable {
                     "id": "\(LogText.id(outcome.id))", "attempt": "\(attempt)", "error": "\(failures[0].error)",
                     "trace": "\(outcome.trace?.value ?? "-")",
                 ])
-            do { try await Task.sleep(for: backoff.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))) } catch {
-                return .cancelled
-            }
+            guard await ContinuousClock().pause(backoff.delay(afterAttempt: attempt)) else { return .cancelled }
         }
     }
 
@@ -118,6 +117,9 @@ public struct OutcomePublisher: Sendable {
             headers: headers)
     }
 
+    /// A record size every broker accepts (the reference copy's size after MSG_SIZE_TOO_LARGE).
+    static let safeRecordBytes = 64 * 1024
+
     static func sendAll(_ records: [KafkaRecord], with producer: KafkaProducer) async -> [(record: KafkaRecord, error: KafkaError)] {
         await withTaskGroup(of: (KafkaRecord, KafkaError)?.self) { group in
             for record in records {
@@ -134,23 +136,5 @@ public struct OutcomePublisher: Sendable {
             for await failure in group { if let failure { failures.append(failure) } }
             return failures
         }
-    }
-}
-
-/// How long to wait before publishing again: exponential with full jitter, capped.
-public struct PublishBackoff: Sendable, Equatable {
-    public var initial: Duration
-    public var maximum: Duration
-    /// A record size every broker accepts (the reference copy's size after MSG_SIZE_TOO_LARGE).
-    static let safeRecordBytes = 64 * 1024
-
-    public init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-
-    public func delay(afterAttempt attempt: Int, random: Double) -> Duration {
-        let ceiling = min(initial * (1 << min(max(attempt - 1, 0), 20)), maximum)
-        return max(.milliseconds(10), ceiling * max(0, min(random, 1)))
     }
 }

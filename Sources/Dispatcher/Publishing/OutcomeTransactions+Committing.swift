@@ -111,48 +111,48 @@ extension OutcomeTransactions {
         }
         // A retriable failure (the brokers unreachable) leaves the transaction to be committed
         // again, not aborted: it may already be committing on the broker.
-        var backoff = PublishBackoff().initial
-        while true {
-            do throws(KafkaError) {
-                return try await producer.commitTransaction(timeout: Self.callTimeout)
-            } catch {
-                guard error.isRetriable, !error.requiresAbort, !error.isFatal, !Task.isCancelled else { throw error }
-                logger.warning("transaction commit: \(error); trying again in \(backoff)")
-            }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, PublishBackoff().maximum)
-        }
+        _ = try await Backoff.publish.retrying(
+            { () throws(KafkaError) in try await producer.commitTransaction(timeout: Self.callTimeout) },
+            retryIf: { error, delay in
+                guard error.isRetriable, !error.requiresAbort, !error.isFatal, !Task.isCancelled else { return false }
+                logger.warning("transaction commit: \(error); trying again in \(delay)")
+                return true
+            },
+            wait: { await ContinuousClock().pause($0) || true })
     }
 
     /// Aborts the open transaction and commits what was fine in it again, in a new one; retried
     /// with backoff (a broker outage) until it commits (true), the task is cancelled (false), or
     /// an error is fatal.
     fileprivate func abortAndRedo() async -> Result<Bool, KafkaError> {
-        var backoff = PublishBackoff().initial
+        guard !Task.isCancelled else { return .success(false) }
         var open = true
-        while !Task.isCancelled {
-            do throws(KafkaError) {
-                if open {
-                    try await producer.abortTransaction(timeout: Self.callTimeout)
-                    open = false
-                }
-                try begin()
-                open = true
-                let redo = state.withLock { state in
-                    state.needsAbort = false
-                    return state.delivered.flatMap(\.records)
-                }
-                if let failure = await OutcomePublisher.sendAll(tagged(redo), with: producer).first { throw failure.error }
-                try await commitOpen(with: state.withLock { $0.points })
-                return .success(true)
-            } catch {
-                if error.isFatal { return .failure(error) }
-                logger.warning("transaction: \(error); aborting and trying again in \(backoff)")
-            }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, PublishBackoff().maximum)
+        do throws(KafkaError) {
+            let redone = try await Backoff.publish.retrying(
+                { () throws(KafkaError) in
+                    if open {
+                        try await producer.abortTransaction(timeout: Self.callTimeout)
+                        open = false
+                    }
+                    try begin()
+                    open = true
+                    let redo = state.withLock { state in
+                        state.needsAbort = false
+                        return state.delivered.flatMap(\.records)
+                    }
+                    if let failure = await OutcomePublisher.sendAll(tagged(redo), with: producer).first { throw failure.error }
+                    try await commitOpen(with: state.withLock { $0.points })
+                },
+                retryIf: { error, delay in
+                    guard !error.isFatal else { return false }
+                    logger.warning("transaction: \(error); aborting and trying again in \(delay)")
+                    return true
+                },
+                wait: { await ContinuousClock().pause($0) })
+            return .success(redone != nil)
+        } catch {
+            return .failure(error)
         }
-        return .success(false)
     }
 
     fileprivate func requeue(_ requests: [(id: Int, continuation: CheckedContinuation<Bool, Never>)]) {

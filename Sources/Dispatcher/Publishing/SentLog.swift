@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Waiting
 
 /// The de-duplication record: every send WeChat accepted, written (acknowledged, outside any
 /// transaction) before its outcome is published, so a record redone after a crash or a rebalance
@@ -19,11 +20,11 @@ public struct SentLog: Sendable {
     /// Never transactional: an aborted transaction must not take the record with it.
     let producer: KafkaProducer
     let reader: KafkaPartitionReader
-    let backoff: PublishBackoff
+    let backoff: Backoff
     /// Read when a commit point has no floor (a first run, or metadata of an older version).
     static let tail: Int64 = 10_000
 
-    public init(topic: String, producer: KafkaProducer, reader: KafkaPartitionReader, backoff: PublishBackoff = PublishBackoff()) {
+    public init(topic: String, producer: KafkaProducer, reader: KafkaPartitionReader, backoff: Backoff = .publish) {
         self.topic = topic
         self.producer = producer
         self.reader = reader
@@ -135,9 +136,7 @@ public struct SentLog: Sendable {
                         metadata: ["id": "\(LogText.id(entry.id))", "attempt": "\(attempt)", "error": "\(error)"])
                 }
             }
-            do { try await Task.sleep(for: backoff.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))) } catch {
-                return nil
-            }
+            guard await ContinuousClock().pause(backoff.delay(afterAttempt: attempt)) else { return nil }
         }
         return nil
     }

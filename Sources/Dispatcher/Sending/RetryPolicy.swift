@@ -1,5 +1,7 @@
-/// When to try a send again: exponential backoff with full jitter, bounded by attempts and a deadline.
-/// A pure value: the caller sleeps on its own clock.
+import Waiting
+
+/// When to try a send again: `Backoff`'s schedule with full jitter, bounded by attempts and a
+/// deadline. A pure value: the caller waits on its own clock.
 public struct RetryPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     public var initialBackoff: Duration
@@ -21,9 +23,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// `random` is in 0..<1 (injected so tests are deterministic).
     public func backoff(afterAttempt attempt: Int, elapsed: Duration, random: Double) -> Duration? {
         guard attempt < maxAttempts else { return nil }
-        let exponent = min(attempt - 1, 30)
-        let ceiling = min(initialBackoff * (1 << exponent), maxBackoff)
-        let wait = ceiling * max(0.0, min(random, 1.0))
+        let wait = Backoff(initial: initialBackoff, maximum: maxBackoff).delay(afterAttempt: attempt, random: random)
         guard elapsed + wait < deadline else { return nil }
         return wait
     }
