@@ -30,7 +30,7 @@ public struct DispatcherAssembly: Sendable {
         let reader: KafkaPartitionReader
         let sentLogProducer: KafkaProducer?
         do {
-            var producerConfiguration = kafka
+            var producerConfiguration = ProducerRole.outcomes.configuration(kafka)
             if settings.exactlyOnce {
                 producerConfiguration.properties["transactional.id"] = settings.transactionalID
                 // A record must time out within its transaction (librdkafka insists); a minute bounds
@@ -43,9 +43,10 @@ public struct DispatcherAssembly: Sendable {
             }
             producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             reader = try KafkaPartitionReader(configuration: kafka, logger: logger)
-            // The sent log must outlive an aborted transaction: a plain producer in exactly-once mode.
+            // The sent log must outlive an aborted transaction: a plain producer of its own.
             sentLogProducer =
-                settings.sentTopic.isEmpty ? nil : settings.exactlyOnce ? try KafkaProducer(configuration: kafka, logger: logger) : producer
+                settings.sentTopic.isEmpty
+                ? nil : try KafkaProducer(configuration: ProducerRole.sentLog.configuration(kafka), logger: logger)
             // Each partition commits its own progress with metadata (`CommitMetadata`); an auto-commit
             // would overwrite that metadata.
             var consumerConfiguration = kafka

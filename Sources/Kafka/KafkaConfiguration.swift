@@ -4,6 +4,8 @@
 /// the producer is idempotent with `acks=all`; the consumer stores offsets only when told to.
 public struct KafkaConfiguration: Sendable, Equatable {
     public var properties: [String: String]
+    /// Per named producer, properties over `properties` for that producer only.
+    public var producerProfiles: [String: [String: String]] = [:]
 
     public init(bootstrapServers: String, properties: [String: String] = [:]) {
         self.properties = properties
@@ -12,10 +14,18 @@ public struct KafkaConfiguration: Sendable, Equatable {
 
     public var bootstrapServers: String { properties["bootstrap.servers"] ?? "" }
 
+    /// The configuration of producer `name`: its `defaults` (what its use needs), then
+    /// `properties` (the user's, for every client), then the user's profile for it, each over the last.
+    public func producer(_ name: String, defaults: [String: String]) -> KafkaConfiguration {
+        var copy = self
+        copy.properties = defaults.merging(properties) { _, user in user }.merging(producerProfiles[name] ?? [:]) { _, profile in profile }
+        copy.producerProfiles = [:]
+        return copy
+    }
+
     static let producerDefaults: [String: String] = [
         "enable.idempotence": "true",
         "acks": "all",
-        "linger.ms": "5",
         "queue.buffering.max.messages": "1000000",
         "message.timeout.ms": "300000",
     ]

@@ -143,6 +143,25 @@ struct CheckConfigTests {
         }
     }
 
+    @Test("per-producer properties: an unknown role and a property librdkafka refuses are named")
+    func producerProfiles() async throws {
+        let report = try await Self.refused(
+            config: """
+                kafka:
+                  brokers: 127.0.0.1:9092
+                  producers:
+                    sent_log: { linger.ms: "-3" }
+                    outcome: { linger.ms: "1" }
+                wechat:
+                  accounts:
+                    default: { appid: wx1, secret: s }
+                rules: rules.yaml
+                """)
+        for expected in ["kafka.producers.outcome", "outcomes", "kafka.producers.sent_log:", "value -3"] {
+            #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
+        }
+    }
+
     @Test("a duplicate key is named with where it is, and the file's lines (a secret among them) are not repeated")
     func duplicateKey() async throws {
         let report = try await Self.refused(

@@ -106,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
                     logger: logger))
         }
         // Receipts and demand go straight out (the dispatcher's producer may be transactional).
-        let producer = try KafkaProducer(configuration: resolved.kafka, logger: logger)
+        let producer = try KafkaProducer(configuration: ProducerRole.signals.configuration(resolved.kafka), logger: logger)
         if assembly.limits.hasLimits {
             services.append(QuotaCalibration(wechat: assembly.wechat, limits: assembly.limits, logger: logger))
         }

@@ -5,8 +5,10 @@ struct ConfigurationFile: Decodable, Sendable {
         var group: String?
         var topics: Topics?
         var properties: [String: String]?
+        /// Per producer role (`ProducerRole`), properties for that producer only.
+        var producers: [String: [String: String]]?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case brokers, group, topics, properties }
+        enum CodingKeys: String, CodingKey, CaseIterable { case brokers, group, topics, properties, producers }
     }
     struct Topics: Decodable, Sendable {
         var requests: RequestTopics?

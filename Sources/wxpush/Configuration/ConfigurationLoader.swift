@@ -55,8 +55,13 @@ struct ConfigurationLoader {
     private func resolveKafka(_ file: ConfigurationFile.Kafka?, _ problems: inout [String]) -> KafkaConfiguration {
         let brokers = environment["WXPUSH_KAFKA_BROKERS"] ?? file?.brokers ?? ""
         if brokers.isEmpty { problems.append("kafka.brokers: missing; set it (host:port,…) or WXPUSH_KAFKA_BROKERS") }
-        let configuration = KafkaConfiguration(bootstrapServers: brokers, properties: file?.properties ?? [:])
+        var configuration = KafkaConfiguration(bootstrapServers: brokers, properties: file?.properties ?? [:])
+        configuration.producerProfiles = file?.producers ?? [:]
         problems += configuration.validate().map { "kafka.properties: \($0)" }
+        for role in ProducerRole.allCases where configuration.producerProfiles[role.rawValue] != nil {
+            let problem = role.configuration(configuration).validate().first { !problems.contains("kafka.properties: \($0)") }
+            if let problem { problems.append("kafka.producers.\(role.rawValue): \(problem)") }
+        }
         return configuration
     }
 

@@ -26,7 +26,10 @@ enum UnknownKeys {
         [
             "kafka": .of(
                 File.Kafka.CodingKeys.self,
-                ["topics": .of(File.Topics.CodingKeys.self, ["requests": .list(.of(File.RequestTopics.Entry.CodingKeys.self))])]),
+                [
+                    "topics": .of(File.Topics.CodingKeys.self, ["requests": .list(.of(File.RequestTopics.Entry.CodingKeys.self))]),
+                    "producers": .keys(Dictionary(uniqueKeysWithValues: ProducerRole.allCases.map { ($0.rawValue, .free) })),
+                ]),
             "wechat": .of(
                 File.WeChat.CodingKeys.self,
                 [

@@ -56,7 +56,7 @@ final class NotificationIntake: Sendable {
     )
         throws(KafkaError)
     {
-        var configuration = kafka
+        var configuration = ProducerRole.intake.configuration(kafka)
         configuration.properties["transactional.id"] = transactionalID
         configuration.properties["transaction.timeout.ms"] = "60000"
         configuration.properties["message.timeout.ms"] = "30000"
