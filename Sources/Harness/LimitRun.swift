@@ -17,6 +17,8 @@ public struct LimitRun: Sendable {
     public var simulatorRate: RateLimit?
     /// Shares re-divided by demand (the demand topic), or by partitions only.
     public var demandExchange = true
+    /// The load arrives at this many events per second, one at a time; nil: all at once.
+    public var producedPerSecond: Int?
 
     public init(instances: Int, events: Int, openids: Int, limits: String?, loadedPartitions: [Int32]? = nil) {
         self.instances = instances
@@ -67,8 +69,20 @@ public struct LimitRun: Sendable {
             if limits != nil { try await Self.waitForShares(logs: logs, partitions: partitions, timeout: .seconds(60)) }
             for log in logs { try? FileManager.default.removeItem(at: log) }
             let started = ContinuousClock.now
-            try await LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
-                .produce(SampleEvents.make(count: events, openids: openids, shape: .raw), onlyTo: loadedPartitions)
+            let load = try LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
+            let all = SampleEvents.make(count: events, openids: openids, shape: .raw)
+            if let rate = producedPerSecond {
+                // One at a time, as a limited backlog leaves (a record every 1/rate s).
+                var next = ContinuousClock.now
+                for event in all {
+                    try await load.produce([event], onlyTo: loadedPartitions, flush: false)
+                    next += .seconds(1.0 / Double(max(1, rate)))
+                    try await Task.sleep(until: next)
+                }
+                try await load.produce([], flush: true)
+            } else {
+                try await load.produce(all, onlyTo: loadedPartitions)
+            }
             try await collector.waitFor(ids: events, timeout: .seconds(600))
             let seconds = (ContinuousClock.now - started).seconds
             let cpuSeconds = children.map(\.usage.cpuSeconds).reduce(0, +)

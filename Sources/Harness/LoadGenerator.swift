@@ -8,6 +8,8 @@ public final class LoadGenerator: Sendable {
     private let producer: KafkaProducer
     private let topic: String
     private let producedAt = Mutex<[String: Double]>([:])
+    /// Delivery failures not reported yet (by the next flushing `produce`).
+    private let failures = Atomic<Int>(0)
 
     public init(kafka: KafkaConfiguration, topic: String) throws {
         var logger = Logger(label: "wxpush.load")
@@ -16,11 +18,10 @@ public final class LoadGenerator: Sendable {
         self.topic = topic
     }
 
-    /// Produces every event, then waits for all delivery reports. Keyed by openid; with
+    /// Produces every event, then (with `flush`) waits for all delivery reports. Keyed by openid; with
     /// `partitions`, each openid goes to one of those instead (a skewed load).
-    public func produce(_ events: [SampleEvents.Event], onlyTo partitions: [Int32]? = nil) async throws {
-        let failures = Atomic<Int>(0)
-        let handler = KafkaDeliveryHandler { if case .failure = $0 { failures.add(1, ordering: .relaxed) } }
+    public func produce(_ events: [SampleEvents.Event], onlyTo partitions: [Int32]? = nil, flush: Bool = true) async throws {
+        let handler = KafkaDeliveryHandler { [self] in if case .failure = $0 { failures.add(1, ordering: .relaxed) } }
         for event in events {
             producedAt.withLock { $0[event.id] = Date().timeIntervalSince1970 }
             let hash = event.openid.utf8.reduce(5381) { $0 &* 33 &+ Int($1) } & Int.max
@@ -28,8 +29,9 @@ public final class LoadGenerator: Sendable {
             try await producer.enqueueWhenRoom(
                 KafkaRecord(topic: topic, partition: partition, key: Array(event.openid.utf8), value: event.bytes), handler: handler)
         }
+        guard flush else { return }
         try await producer.flush(timeout: .seconds(120))
-        let failed = failures.load(ordering: .relaxed)
+        let failed = failures.exchange(0, ordering: .relaxed)
         if failed > 0 { throw HarnessError("\(failed) request events were not delivered to Kafka") }
     }
 

@@ -11,8 +11,13 @@ public final class Wakeup: Sendable {
     private struct State {
         var signalled = false
         var waiter: CheckedContinuation<Void, Never>?
-        /// Tells a deadline timer whether the wait it was armed for is still the current one.
-        var generation: UInt64 = 0
+        /// When the current wait ends on its own.
+        var deadline: ContinuousClock.Instant?
+        /// The earliest deadline timer still pending. A wait whose deadline is at or after it arms
+        /// none: that timer, when it fires, re-arms for the wait then current. A task that waits
+        /// again and again for the same instant (a partition's next parked record) has one timer,
+        /// not one per wait.
+        var armed: ContinuousClock.Instant?
     }
     private let state = Mutex(State())
 
@@ -21,7 +26,7 @@ public final class Wakeup: Sendable {
     public func signal() {
         let waiter = state.withLock { state in
             state.signalled = true
-            defer { state.waiter = nil }
+            defer { (state.waiter, state.deadline) = (nil, nil) }
             return state.waiter
         }
         waiter?.resume()
@@ -44,31 +49,41 @@ public final class Wakeup: Sendable {
 
     private func suspend(until deadline: ContinuousClock.Instant?, observingCancellation: Bool) async {
         await withCheckedContinuation { continuation in
-            let generation: UInt64? = state.withLock { state in
+            let (waiting, arm) = state.withLock { state -> (Bool, ContinuousClock.Instant?) in
                 let expired = deadline.map { $0 <= .now } ?? false
                 if state.signalled || expired || (observingCancellation && Task.isCancelled) {
                     state.signalled = false
-                    return nil
+                    return (false, nil)
                 }
-                state.generation &+= 1
                 state.waiter = continuation
-                return state.generation
+                state.deadline = deadline
+                return (true, Self.timerNeeded(&state))
             }
-            guard let generation else { return continuation.resume() }
-            if let deadline { armTimer(at: deadline, generation: generation) }
+            guard waiting else { return continuation.resume() }
+            if let arm { armTimer(at: arm) }
         }
     }
 
-    /// Resumes the wait armed as `generation` at `deadline`, unless it already returned.
-    private func armTimer(at deadline: ContinuousClock.Instant, generation: UInt64) {
-        let nanoseconds = max(0, (deadline - .now).nanoseconds)
+    /// The instant to arm a timer at for the current wait, if no pending one comes first.
+    private static func timerNeeded(_ state: inout State) -> ContinuousClock.Instant? {
+        guard let deadline = state.deadline, state.waiter != nil, state.armed.map({ deadline < $0 }) ?? true else { return nil }
+        state.armed = deadline
+        return deadline
+    }
+
+    /// At `instant`: ends the current wait if its deadline came, else arms for it when needed.
+    private func armTimer(at instant: ContinuousClock.Instant) {
+        let nanoseconds = max(0, (instant - .now).nanoseconds)
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { [self] in
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard state.generation == generation else { return nil }
-                defer { state.waiter = nil }
-                return state.waiter
+            let (waiter, arm) = state.withLock { state -> (CheckedContinuation<Void, Never>?, ContinuousClock.Instant?) in
+                if state.armed == instant { state.armed = nil }
+                guard let deadline = state.deadline, state.waiter != nil else { return (nil, nil) }
+                guard deadline <= .now else { return (nil, Self.timerNeeded(&state)) }
+                defer { (state.waiter, state.deadline) = (nil, nil) }
+                return (state.waiter, nil)
             }
             waiter?.resume()
+            if let arm { armTimer(at: arm) }
         }
     }
 }

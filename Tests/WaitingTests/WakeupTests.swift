@@ -53,4 +53,31 @@ struct WakeupTests {
         wakeup.signal()
         await second.value
     }
+
+    @Test("a wait whose deadline is after a pending timer's ends at its own deadline (that timer re-arms for it)")
+    func laterDeadlineAfterPendingTimer() async {
+        let wakeup = Wakeup()
+        let first = Task { await wakeup.wait(until: .now + .milliseconds(30)) }
+        try? await Task.sleep(for: .milliseconds(5))
+        wakeup.signal()
+        await first.value
+        await wakeup.wait(until: .now)  // takes the signal that stays after waking the first
+        let started = ContinuousClock.now
+        await wakeup.wait(until: .now + .milliseconds(80))
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(80) && waited < .seconds(5))
+    }
+
+    @Test("a wait whose deadline is before a pending timer's gets its own timer")
+    func earlierDeadlineThanPendingTimer() async {
+        let wakeup = Wakeup()
+        let first = Task { await wakeup.wait(until: .now + .seconds(30)) }
+        try? await Task.sleep(for: .milliseconds(5))
+        wakeup.signal()
+        await first.value
+        await wakeup.wait(until: .now)  // takes the signal that stays after waking the first
+        let started = ContinuousClock.now
+        await wakeup.wait(until: .now + .milliseconds(20))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
 }

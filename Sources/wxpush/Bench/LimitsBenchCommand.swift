@@ -45,11 +45,22 @@ struct LimitsBenchCommand: AsyncParsableCommand {
             String(
                 format: "1 instance, no limit (baseline): %.0f/s, CPU %.0f ms per 1,000 sent", unlimited.deliveredPerSecond,
                 unlimited.cpuMillisecondsPerThousand))
+        // The cost of sending at the rate without limiting anything: the load arrives at the
+        // rate, so each send wakes the pipeline on its own instead of sharing wake-ups in bulk.
+        var trickleRun = LimitRun(instances: 1, events: events, openids: events / 3, limits: nil)
+        trickleRun.producedPerSecond = rate
+        let trickle = try await trickleRun.execute(executable: executable, logger: logger)
+        print(
+            String(
+                format:
+                    "1 instance, no limit, load arriving at %d/s (trickle baseline): %.0f/s, CPU %.0f ms per 1,000 sent (%.2f× unlimited)",
+                rate, trickle.deliveredPerSecond, trickle.cpuMillisecondsPerThousand,
+                trickle.cpuMillisecondsPerThousand / max(0.001, unlimited.cpuMillisecondsPerThousand)))
         for count in 1...max(1, instances) {
             var run = LimitRun(instances: count, events: events, openids: events / 3, limits: limits)
             run.simulatorRate = wechat
             let result = try await run.execute(executable: executable, logger: logger)
-            print(line("\(count) instance\(count == 1 ? " " : "s"), even load", result, baseline: unlimited))
+            print(line("\(count) instance\(count == 1 ? " " : "s"), even load", result, baseline: unlimited, trickle: trickle))
         }
         // All demand on two partitions: by partitions alone, whoever owns them holds 2/6 of the
         // budget and the rest idles; with the demand exchange the budget follows the demand.
@@ -60,18 +71,20 @@ struct LimitsBenchCommand: AsyncParsableCommand {
             skewedRun.demandExchange = exchange
             let skewed = try await skewedRun.execute(executable: executable, logger: logger)
             let shares = exchange ? "shares by demand" : "shares by partitions"
-            print(line("\(max(1, instances)) instances, load on 2 of 6 partitions, \(shares)", skewed, baseline: unlimited))
+            print(
+                line("\(max(1, instances)) instances, load on 2 of 6 partitions, \(shares)", skewed, baseline: unlimited, trickle: trickle))
             print(String(format: "  budget wasted: %.0f%%", 100 * max(0, 1 - skewed.deliveredPerSecond / Double(rate))))
         }
     }
 
-    private func line(_ label: String, _ result: LimitRun.Result, baseline: LimitRun.Result) -> String {
+    private func line(_ label: String, _ result: LimitRun.Result, baseline: LimitRun.Result, trickle: LimitRun.Result) -> String {
         let errors = result.errorsByCode.isEmpty ? "none" : result.errorsByCode.map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
         return String(
             format:
-                "%@: measured %.1f/s against %d/s configured (%.2f×), outcomes %@, simulator errors %@, %.1f s, CPU %.0f ms per 1,000 sent (%.2f× unlimited)",
+                "%@: measured %.1f/s against %d/s configured (%.2f×), outcomes %@, simulator errors %@, %.1f s, CPU %.0f ms per 1,000 sent (%.2f× unlimited, %.2f× trickle)",
             label, result.deliveredPerSecond, rate, result.deliveredPerSecond / Double(rate),
             result.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), errors, result.seconds,
-            result.cpuMillisecondsPerThousand, result.cpuMillisecondsPerThousand / max(0.001, baseline.cpuMillisecondsPerThousand))
+            result.cpuMillisecondsPerThousand, result.cpuMillisecondsPerThousand / max(0.001, baseline.cpuMillisecondsPerThousand),
+            result.cpuMillisecondsPerThousand / max(0.001, trickle.cpuMillisecondsPerThousand))
     }
 }
