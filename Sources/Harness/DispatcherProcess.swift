@@ -95,6 +95,7 @@ extension EmbeddedPipeline {
                   progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
                   demand: \(options.demandExchange ? settings.demandTopic : "\"\"") }
               properties: { session.timeout.ms: "\(options.sessionTimeoutMilliseconds)", heartbeat.interval.ms: "500" }
+            \(options.producers.map { "  producers: \($0)" } ?? "")
             wechat:
               api_base: \(simulatorURL)
               request_timeout: \(options.requestTimeout)
@@ -157,6 +158,8 @@ public struct RunOptions: Sendable {
     /// The group session timeout. The embedded cluster waits this minus a second before the
     /// second round of a cooperative rebalance (a real broker goes on once every member rejoined).
     public var sessionTimeoutMilliseconds = 6_000
+    /// `kafka.producers` as a YAML flow map (per producer role, librdkafka properties); nil: none.
+    public var producers: String?
 
     public init(inFlight: Int, exactlyOnce: Bool = true, instanceID: String? = nil) {
         self.inFlight = inFlight

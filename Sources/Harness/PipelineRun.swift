@@ -25,6 +25,14 @@ public struct PipelineRun: Sendable {
     public var inFlight = 64
     /// Outcomes and offsets in Kafka transactions (the default), or at-least-once.
     public var exactlyOnce = true
+    /// A child `wxpush run`'s `kafka.producers` (YAML flow map); nil: none.
+    public var producers: String?
+
+    private var runOptions: RunOptions {
+        var options = RunOptions(inFlight: inFlight, exactlyOnce: exactlyOnce)
+        options.producers = producers
+        return options
+    }
     public var simulator = SimulatorConfiguration()
     /// Who answers the WeChat calls; the threaded stand-in takes only `simulator.latency`.
     public var standIn = WeChatStandIn.builtin
@@ -141,7 +149,7 @@ public struct PipelineRun: Sendable {
             return try await started(
                 DispatcherProcess.wxpush(
                     executable: executable, pipeline: pipeline, rulesYAML: rulesYAML,
-                    options: RunOptions(inFlight: inFlight, exactlyOnce: exactlyOnce)),
+                    options: runOptions),
                 name: "wxpush run", collector: collector, generator: generator)
         case .goPeer(let executable):
             return try await started(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatcher
 import Foundation
 import Harness
+import Kafka
 import Logging
 import Waiting
 import Yams
@@ -58,6 +59,9 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     @Option(help: "Where the Go peer's sources are (its build.sh installs Go and sarama with apt when missing).")
     var peerDirectory = "../shared/peers/go-dispatcher"
 
+    @Option(help: "The child's kafka.producers, a YAML flow map, e.g. '{ sent_log: { linger.ms: \"5\" } }'.")
+    var producers: String?
+
     enum Peer: String, ExpressibleByArgument { case go }
     enum Kind: String, ExpressibleByArgument { case template, bizsend }
 
@@ -84,6 +88,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
             inProcess
                 ? "  dispatcher in this process: CPU and RSS include the broker, simulator, load generator and outcome reader"
                 : "  dispatcher: `wxpush run` as a child process; broker, simulator, load and outcome reader in this one")
+        print("  librdkafka \(KafkaLibrary.version)\(producers.map { ", kafka.producers \($0)" } ?? "")")
         let peerExecutable = peer.flatMap { _ in GoPeer.build(directory: peerDirectory) }
 
         var mains: [(exactlyOnce: Bool, measurement: Measurement)] = []
@@ -141,6 +146,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
         run.partitions = partitions
         run.inFlight = window
         run.exactlyOnce = exactlyOnce
+        run.producers = producers
         run.simulator.latency = latency
         run.simulator.dailyQuota = Int.max
         run.simulator.threadedBacklog = standinBacklog
