@@ -54,14 +54,21 @@ struct WakeupTests {
         await second.value
     }
 
-    @Test("a wait whose deadline is after a pending timer's ends at its own deadline (that timer re-arms for it)")
-    func laterDeadlineAfterPendingTimer() async {
+    /// A wake-up whose first wait (until `deadline` from now) was ended by a signal, so its timer
+    /// is still pending; the signal that stays after waking it is taken.
+    private func pendingTimer(in deadline: Duration) async -> Wakeup {
         let wakeup = Wakeup()
-        let first = Task { await wakeup.wait(until: .now + .milliseconds(30)) }
+        let first = Task { await wakeup.wait(until: .now + deadline) }
         try? await Task.sleep(for: .milliseconds(5))
         wakeup.signal()
         await first.value
-        await wakeup.wait(until: .now)  // takes the signal that stays after waking the first
+        await wakeup.wait(until: .now)
+        return wakeup
+    }
+
+    @Test("a wait whose deadline is after a pending timer's ends at its own deadline (that timer re-arms for it)")
+    func laterDeadlineAfterPendingTimer() async {
+        let wakeup = await pendingTimer(in: .milliseconds(30))
         let started = ContinuousClock.now
         await wakeup.wait(until: .now + .milliseconds(80))
         let waited = ContinuousClock.now - started
@@ -70,12 +77,7 @@ struct WakeupTests {
 
     @Test("a wait whose deadline is before a pending timer's gets its own timer")
     func earlierDeadlineThanPendingTimer() async {
-        let wakeup = Wakeup()
-        let first = Task { await wakeup.wait(until: .now + .seconds(30)) }
-        try? await Task.sleep(for: .milliseconds(5))
-        wakeup.signal()
-        await first.value
-        await wakeup.wait(until: .now)  // takes the signal that stays after waking the first
+        let wakeup = await pendingTimer(in: .seconds(30))
         let started = ContinuousClock.now
         await wakeup.wait(until: .now + .milliseconds(20))
         #expect(ContinuousClock.now - started < .seconds(5))
