@@ -45,7 +45,7 @@ final class DispatcherProcess: Sendable {
                 "-requests", settings.requestsTopic, "-results", settings.resultsTopic,
             ],
             environment: [
-                "WXPUSH_KAFKA_BROKERS": pipeline.cluster.bootstrapServers, "WXPUSH_WECHAT_API_BASE": pipeline.simulatorURL,
+                "WXPUSH_KAFKA_BROKERS": pipeline.bootstrapServers, "WXPUSH_WECHAT_API_BASE": pipeline.simulatorURL,
                 "WXPUSH_SECRET_DEFAULT": pipeline.account.secret,
             ],
             scratch: nil)
@@ -88,7 +88,7 @@ extension EmbeddedPipeline {
         let config = """
             http: { host: 127.0.0.1, port: \(options.httpPort)\(options.intakeToken.map { ", intake_token: \($0)" } ?? "")\(options.adminToken.map { ", admin_token: \($0)" } ?? "")\(options.httpLimits.map { ", \($0)" } ?? "") }
             kafka:
-              brokers: \(cluster.bootstrapServers)
+              brokers: \(bootstrapServers)
               group: \(settings.groupID)
               topics:
                 { requests: \(requests), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),

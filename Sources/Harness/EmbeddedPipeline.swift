@@ -8,7 +8,15 @@ import WeChat
 /// The whole pipeline in one process: an embedded Kafka, the WeChat simulator over HTTP, and
 /// dispatchers built from the real parts. Used by `wxpush demo`, `wxpush bench dispatch` and tests.
 public final class EmbeddedPipeline: Sendable {
-    public let cluster: EmbeddedKafka
+    /// The Kafka it runs on: librdkafka's mock cluster in this process, or a Tansu broker.
+    public enum Broker: Sendable, Equatable {
+        case embedded
+        case tansu(executable: String)
+    }
+
+    private let embedded: EmbeddedKafka?
+    private let tansu: TansuBroker?
+    public let bootstrapServers: String
     public let simulator: WeChatSimulator
     /// The WeChat API base the dispatcher talks to: the simulator's, or the threaded stand-in's.
     public let simulatorURL: String
@@ -27,9 +35,9 @@ public final class EmbeddedPipeline: Sendable {
     /// `threaded` stand-in, sends go to it instead (answering after `configuration.latency`).
     public static func start(
         partitions: Int = 6, simulator configuration: SimulatorConfiguration = SimulatorConfiguration(),
-        standIn: WeChatStandIn = .builtin, settings: DispatcherSettings = DispatcherSettings(), logger: Logger
+        standIn: WeChatStandIn = .builtin, settings: DispatcherSettings = DispatcherSettings(), broker: Broker = .embedded,
+        logger: Logger
     ) async throws -> EmbeddedPipeline {
-        let cluster = try EmbeddedKafka(brokers: 1, logger: logger)
         let suffix = UUID().uuidString.prefix(8).lowercased()
         var settings = settings
         settings.requestsTopic = "wxpush.requests.\(suffix)"
@@ -43,7 +51,7 @@ public final class EmbeddedPipeline: Sendable {
         settings.instanceID = "embedded-\(suffix)"
         let plan = TopicPlan(
             settings: settings, requestPartitions: partitions, resultsPartitions: resultsPartitions(for: partitions), replicationFactor: 1)
-        for topic in plan.topics { try cluster.createTopic(topic.name, partitions: topic.partitions) }
+        let (embedded, tansu) = try await Self.start(broker, topics: plan, logger: logger)
         let started = try await WeChatSimulator.start(configuration: configuration, logger: logger)
         let appID = configuration.accounts.keys.sorted().first ?? "wxdemo"
         let secret = configuration.accounts[appID] ?? ""
@@ -60,28 +68,56 @@ public final class EmbeddedPipeline: Sendable {
         }
         let apiBase = threaded?.baseURL ?? started.baseURL
         return EmbeddedPipeline(
-            cluster: cluster, simulator: started.simulator, simulatorURL: apiBase, threaded: threaded, simulatorTask: started.task,
+            embedded: embedded, tansu: tansu, simulator: started.simulator, simulatorURL: apiBase, threaded: threaded,
+            simulatorTask: started.task,
             settings: settings, requestPartitions: partitions,
             account: WeChatAccount(name: "default", appID: appID, secret: secret, apiBase: apiBase, tokenMode: .stable)
         )
     }
 
     private init(
-        cluster: EmbeddedKafka, simulator: WeChatSimulator, simulatorURL: String, threaded: ThreadedWeChatServer?,
+        embedded: EmbeddedKafka?, tansu: TansuBroker?, simulator: WeChatSimulator, simulatorURL: String, threaded: ThreadedWeChatServer?,
         simulatorTask: Task<Void, any Error>, settings: DispatcherSettings, requestPartitions: Int, account: WeChatAccount
     ) {
         self.threaded = threaded
         self.requestPartitions = requestPartitions
-        self.cluster = cluster
+        self.embedded = embedded
+        self.tansu = tansu
+        bootstrapServers = tansu?.bootstrapServers ?? embedded?.bootstrapServers ?? ""
         self.simulator = simulator
         self.simulatorURL = simulatorURL
         self.simulatorTask = simulatorTask
         self.settings = settings
         self.account = account
         kafka = KafkaConfiguration(
-            bootstrapServers: cluster.bootstrapServers,
+            bootstrapServers: bootstrapServers,
             properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "log_level": "3"]
         )
+    }
+
+    /// The embedded cluster (for broker faults and topics made by a test); an error on Tansu.
+    public var cluster: EmbeddedKafka {
+        get throws(HarnessError) {
+            guard let embedded else { throw HarnessError("this pipeline runs on Tansu, not on the embedded cluster") }
+            return embedded
+        }
+    }
+
+    /// The broker started, with `topics` created on it.
+    private static func start(_ broker: Broker, topics plan: TopicPlan, logger: Logger) async throws -> (EmbeddedKafka?, TansuBroker?) {
+        switch broker {
+        case .embedded:
+            let cluster = try EmbeddedKafka(brokers: 1, logger: logger)
+            for topic in plan.topics { try cluster.createTopic(topic.name, partitions: topic.partitions) }
+            return (cluster, nil)
+        case .tansu(let executable):
+            let tansu = try await TansuBroker(executable: executable)
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: tansu.bootstrapServers))
+            for (name, error) in try await admin.create(plan.newTopics) {
+                if let error { throw HarnessError("creating \(name) on Tansu: \(error)") }
+            }
+            return (nil, tansu)
+        }
     }
 
     /// A dispatcher wired to this pipeline; run its `service` (in a ServiceGroup) and `shutdown` it after.
@@ -116,6 +152,7 @@ public final class EmbeddedPipeline: Sendable {
     }
 
     public func stop() async {
+        tansu?.stop()
         threaded?.stop()
         simulatorTask.cancel()
         _ = try? await simulatorTask.value

@@ -63,7 +63,7 @@ private final class Lane: Sendable {
     let events: [SampleEvents.Event]
 
     static func start(events count: Int, openids: Int) async throws -> Lane {
-        let broker = try await TansuBroker()
+        let broker = try await KafkaLane.broker()
         let simulator = try await WeChatSimulator.start(configuration: SimulatorConfiguration(), logger: .test("wxpush.lane"))
         let suffix = String(UUID().uuidString.prefix(8).lowercased())
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-lane-\(suffix)")

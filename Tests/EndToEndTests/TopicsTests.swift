@@ -49,7 +49,7 @@ struct TopicsTests {
         "on Tansu with librdkafka 2.16: `topics create` creates what is missing, again is idempotent, `check` reads configurations and refuses a compacted results topic",
         .enabled(if: KafkaLane.enabled))
     func createAndCheckOnTansu() async throws {
-        let broker = try await TansuBroker()
+        let broker = try await KafkaLane.broker()
         defer { broker.stop() }
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let planned = try Self.tansuConfiguration(broker, suffix: suffix)
