@@ -9,8 +9,6 @@ struct AccountBookTests {
     typealias Book = AccountBook<ManualClock>
     let clock = ManualClock()
     let date = Date(timeIntervalSince1970: 1_796_126_400)
-    let worker = ObjectIdentifier(NSObject())
-    let other = ObjectIdentifier(NSObject())
 
     func assign(_ book: inout Book, _ partitions: Range<Int>, of total: Int) {
         for partition in partitions {
@@ -19,8 +17,8 @@ struct AccountBookTests {
         }
     }
 
-    func changes(_ book: inout Book) -> [(Book.Change, Set<ObjectIdentifier>?)] {
-        book.takeEvents().compactMap { if case .change(let change, let workers) = $0 { (change, workers) } else { nil } }
+    func changes(_ book: inout Book) -> [Book.Change] {
+        book.takeEvents().compactMap { if case .change(let change) = $0 { change } else { nil } }
     }
 
     @Test("the share is the partitions assigned here over all of them")
@@ -32,7 +30,7 @@ struct AccountBookTests {
         #expect(book.takeEvents().last == .share("limits: share 2/6 partitions: a: 100.0/s of 300.0/s, no daily quota", number: 2))
     }
 
-    @Test("a smaller share voids parked reservations: a new epoch, posted only to the workers holding records of the account")
+    @Test("a smaller share voids parked reservations: a new epoch, posted to the workers")
     func smallerShare() {
         var book = Book(limits: ["a": AccountLimits(rate: 10, burst: 1)])
         assign(&book, 0..<2, of: 2)
@@ -40,36 +38,25 @@ struct AccountBookTests {
         #expect(book.reserve(account: "a", priority: 0, holding: nil, now: clock.now, date: date).decision == .go)
         let (decision, epoch) = book.reserve(account: "a", priority: 0, holding: nil, now: clock.now, date: date)
         guard case .wait(_, reserved: true) = decision else { Issue.record("expected a reserved wait, got \(decision)"); return }
-        book.parked("a", priority: 0, 1, by: worker, now: clock.now)
+        book.parked("a", priority: 0, 1, now: clock.now)
         // Still valid: it goes when its wait ends, without being charged again.
         #expect(book.reserve(account: "a", priority: 0, holding: epoch, now: clock.now, date: date).decision == .go)
         book.partition(TopicPartition(topic: "req", partition: 1), assigned: false, totals: [:], now: clock.now)
         let posted = changes(&book)
         #expect(posted.count == 1)
-        #expect(posted.first?.0 == Book.Change(account: "a", epoch: epoch + 1, quotaReset: false))
-        #expect(posted.first?.1 == [worker])
+        #expect(posted.first == Book.Change(account: "a", epoch: epoch + 1, quotaReset: false))
         // Void now: it asks anew (and waits at the new rate).
         if case .go = book.reserve(account: "a", priority: 0, holding: epoch, now: clock.now, date: date).decision {
             Issue.record("a reservation of a void epoch went without asking")
         }
     }
 
-    @Test("no worker holds records of the account: a change is posted to nobody")
-    func nobodyToTell() {
-        var book = Book(limits: ["a": AccountLimits(rate: 10)])
-        assign(&book, 0..<2, of: 2)
-        let epoch = book.epoch(of: "a")
-        book.partition(TopicPartition(topic: "req", partition: 1), assigned: false, totals: [:], now: clock.now)
-        #expect(changes(&book).isEmpty)
-        #expect(book.epoch(of: "a") == epoch + 1)
-    }
-
-    @Test("demand is the records parked per account, over priorities and workers")
+    @Test("demand is the records parked per account, over priorities")
     func demand() {
         var book = Book(limits: ["a": AccountLimits(rate: 10)])
-        book.parked("a", priority: 0, 3, by: worker, now: clock.now)
-        book.parked("a", priority: 5, 2, by: other, now: clock.now)
-        book.parked("a", priority: 0, -1, by: worker, now: clock.now)
+        book.parked("a", priority: 0, 3, now: clock.now)
+        book.parked("a", priority: 5, 2, now: clock.now)
+        book.parked("a", priority: 0, -1, now: clock.now)
         #expect(book.demand(of: "a") == 4)
         #expect(book.demand(of: "b") == 0)
     }
@@ -81,22 +68,21 @@ struct AccountBookTests {
         book.resetQuota(account: "a", now: clock.now)
         let posted = changes(&book)
         #expect(posted.count == 1)
-        #expect(posted.first?.0.quotaReset == true)
-        #expect(posted.first?.1 == nil)
+        #expect(posted.first?.quotaReset == true)
     }
 
     @Test("a larger budget from WeChat is a change; a smaller one is not")
     func calibration() {
         var book = Book(limits: ["a": AccountLimits(dailyQuota: 100)])
         assign(&book, 0..<1, of: 1)
-        book.parked("a", priority: 0, 1, by: worker, now: clock.now)
+        book.parked("a", priority: 0, 1, now: clock.now)
         _ = book.takeEvents()
         book.calibrate(account: "a", dailyLimit: 50, usedToday: 0, now: clock.now, date: date)
         #expect(changes(&book).isEmpty)
         #expect(book.limiter("a")?.dailyBudget == 50)
         // WeChat's limit went up again (up to the configured 100).
         book.calibrate(account: "a", dailyLimit: 1000, usedToday: 0, now: clock.now, date: date)
-        #expect(changes(&book).map(\.0.account) == ["a"])
+        #expect(changes(&book).map(\.account) == ["a"])
     }
 
     @Test("an open circuit holds sends unreserved until its probe, and says so once")
@@ -118,11 +104,11 @@ struct AccountBookTests {
     func prioritySplit() {
         var book = Book(limits: ["a": AccountLimits(rate: 100, burst: 1)], minimumShare: 0.1)
         assign(&book, 0..<1, of: 1)
-        book.parked("a", priority: 0, 1, by: worker, now: clock.now)
+        book.parked("a", priority: 0, 1, now: clock.now)
         _ = book.reserve(account: "a", priority: 0, holding: nil, now: clock.now, date: date)
         _ = book.takeEvents()
         _ = book.reserve(account: "a", priority: 9, holding: nil, now: clock.now, date: date)
         #expect(book.limiter("a")?.fractions[9] == 0.9)
-        #expect(changes(&book).map(\.1) == [[worker]])
+        #expect(changes(&book).map(\.account) == ["a"])
     }
 }

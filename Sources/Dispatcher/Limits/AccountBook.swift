@@ -9,8 +9,7 @@ import Logging
 /// instance doing the same, the group holds the account-wide limit without a central service.
 ///
 /// What a change means for others comes out as events (`takeEvents`): a `Change` for the workers
-/// holding records parked on that account (their reservations are void; they ask again), and log
-/// lines. `SendLimits` keeps the book behind its lock and delivers the events outside it.
+/// (the reservations of the account's parked records are void; they ask again), and log lines. `SendLimits` keeps the book behind its lock and delivers the events outside it.
 public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
     /// An account's limits changed under parked records.
     public struct Change: Sendable, Equatable {
@@ -26,8 +25,8 @@ public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     public enum Event: Sendable, Equatable {
-        /// For these workers (nil: every one).
-        case change(Change, for: Set<ObjectIdentifier>?)
+        /// For every worker: one may have parked records it has not counted yet.
+        case change(Change)
         case log(Logger.Level, String)
         /// The share in force, numbered: a line older than one already logged is stale.
         case share(String, number: Int)
@@ -42,8 +41,6 @@ public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
     private var epochs: [String: Int] = [:]
     /// Per account and priority, the records parked here for its limits (this instance's demand).
     private var parked: [String: [Int: Int]] = [:]
-    /// Per account and worker, its records parked for the account's limits (who a change is for).
-    private var holders: [String: [ObjectIdentifier: Int]] = [:]
     /// Per account, the share the demand exchange gave this instance (nil: the partition share).
     private var exchanged: [String: Double] = [:]
     private var events: [Event] = []
@@ -98,12 +95,10 @@ public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
         return (decision, epoch(of: account))
     }
 
-    /// A worker's record of `account` and `priority` parked for its limits (+1) or no longer (-1).
-    /// A priority whose demand ended gives its part of the rate back (its records no longer ask).
-    public mutating func parked(_ account: String, priority: Int, _ delta: Int, by worker: ObjectIdentifier, now: C.Instant) {
+    /// Records of `account` and `priority` parked for its limits (+) or no longer (-). A priority
+    /// whose demand ended gives its part of the rate back (its records no longer ask).
+    public mutating func parked(_ account: String, priority: Int, _ delta: Int, now: C.Instant) {
         parked[account, default: [:]][priority, default: 0] += delta
-        holders[account, default: [:]][worker, default: 0] += delta
-        if holders[account]![worker]! <= 0 { holders[account]![worker] = nil }
         guard delta < 0, accounts[account] != nil, accounts[account]!.resplit(now: now, parked: parkedPriorities(account)) else { return }
         splitMoved(account)
     }
@@ -210,16 +205,13 @@ public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// The account's parked reservations are void (forgotten by its limiter unless `now` is nil:
-    /// it did so itself): a new epoch, announced to the workers holding its parked records (to
-    /// every worker after a quota reset, which also ends 45009 backoffs).
+    /// it did so itself): a new epoch, announced to every worker. Not only to those whose parked
+    /// records were counted: a worker counts its parks once per loop turn, and a record it parked
+    /// in the turn a change came would otherwise keep a void reservation and leave its slot unused.
     private mutating func changed(_ account: String, now: C.Instant?, quotaReset: Bool = false) {
         if let now { accounts[account]?.forgetReservations(now: now) }
         epochs[account, default: 0] += 1
         let change = Change(account: account, epoch: epochs[account]!, quotaReset: quotaReset)
-        if quotaReset {
-            events.append(.change(change, for: nil))
-        } else if let workers = holders[account], !workers.isEmpty {
-            events.append(.change(change, for: Set(workers.keys)))
-        }
+        events.append(.change(change))
     }
 }

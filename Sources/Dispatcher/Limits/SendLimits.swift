@@ -46,8 +46,8 @@ public final class SendLimits: Sendable {
         }
         for event in events {
             switch event {
-            case .change(let change, let workers):
-                for (id, deliver) in subscribers where workers?.contains(id) ?? true { deliver(change) }
+            case .change(let change):
+                for deliver in subscribers.values { deliver(change) }
             case .log(let level, let message):
                 logger.log(level: level, "\(message)")
             case .share(let line, let number):
@@ -75,9 +75,9 @@ public final class SendLimits: Sendable {
         update { $0.reserve(account: account, priority: priority, holding: holding, now: .now, date: Date()) }
     }
 
-    /// A record of `account` and `priority` parked by `worker` for its limits (+1) or no longer (-1).
-    func parked(_ account: String, priority: Int, _ delta: Int, by worker: ObjectIdentifier) {
-        update { $0.parked(account, priority: priority, delta, by: worker, now: .now) }
+    /// Records of `account` and `priority` parked for its limits (+) or no longer (-).
+    func parked(_ account: String, priority: Int, _ delta: Int) {
+        update { $0.parked(account, priority: priority, delta, now: .now) }
     }
 
     public func answered(account: String, healthy: Bool) { update { $0.answered(account: account, healthy: healthy, now: .now) } }

@@ -39,8 +39,6 @@ struct PartitionWorker: Sendable {
 
     /// Everything the loop keeps about the partition; its held records live in the scheduler.
     struct State {
-        /// This worker, for the account limits (whose changes it subscribed to).
-        let id: ObjectIdentifier
         var scheduler: Scheduler
         var skip: Set<Int64>
         var committed: CommitPoint?
@@ -77,7 +75,7 @@ struct PartitionWorker: Sendable {
             sentLog = found
         }
         var state = State(
-            id: id, scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), skip: start.skip, committed: start.committed,
+            scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), skip: start.skip, committed: start.committed,
             sentLog: sentLog)
         let drainDeadline = await withDiscardingTaskGroup { group in
             var drainDeadline: ContinuousClock.Instant?
@@ -276,7 +274,7 @@ struct PartitionWorker: Sendable {
             case .throttle: DispatchMetrics.throttleWaiting.add(delta)
             case .limit(let account):
                 DispatchMetrics.limitWaiting.add(delta)
-                limits?.parked(account, priority: priority, delta, by: state.id)
+                limits?.parked(account, priority: priority, delta)
             }
         }
         state.counted = now
