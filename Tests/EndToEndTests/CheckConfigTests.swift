@@ -100,15 +100,14 @@ struct CheckConfigTests {
                     data: { keyword1: "{{order.id}}" }
                     throttle: { per_recipient: 1/1e20d }
                 """)
-        for expected in [
-            "kafka.topics.requests: \"aaaa", "is not a Kafka topic name", "dispatcher.drain_timeout: \"infs\" is not a duration",
-            "dispatcher.commit_interval: 0.0 seconds; use a positive duration", "dispatcher.buffer.bytes: \"99999999999GiB\"",
-            "dispatcher.retry.deadline: \"1e300s\" is not a duration",
-            "dispatcher.retry.initial_backoff: 60.0 seconds is above max_backoff",
-            "per_recipient",
-        ] {
-            #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
-        }
+        Self.expectNamed(
+            [
+                "kafka.topics.requests: \"aaaa", "is not a Kafka topic name", "dispatcher.drain_timeout: \"infs\" is not a duration",
+                "dispatcher.commit_interval: 0.0 seconds; use a positive duration", "dispatcher.buffer.bytes: \"99999999999GiB\"",
+                "dispatcher.retry.deadline: \"1e300s\" is not a duration",
+                "dispatcher.retry.initial_backoff: 60.0 seconds is above max_backoff",
+                "per_recipient",
+            ], in: report)
     }
 
     @Test(
@@ -133,14 +132,13 @@ struct CheckConfigTests {
                     data: { keyword1: { value: "{{order.id}}", overflw: reject } }
                     throtle: { per_recipient: 3/1h }
                 """)
-        for expected in [
-            "kafka.topics.requests[0].priorty: unknown key; did you mean priority?",
-            "rules.order.shipped.throtle: unknown key; did you mean throttle?",
-            "rules.order.shipped.data.keyword1.overflw: unknown key; did you mean overflow?",
-            "rules.order.shipped.miniprogram.pagepth: unknown key; did you mean pagepath?",
-        ] {
-            #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
-        }
+        Self.expectNamed(
+            [
+                "kafka.topics.requests[0].priorty: unknown key; did you mean priority?",
+                "rules.order.shipped.throtle: unknown key; did you mean throttle?",
+                "rules.order.shipped.data.keyword1.overflw: unknown key; did you mean overflow?",
+                "rules.order.shipped.miniprogram.pagepth: unknown key; did you mean pagepath?",
+            ], in: report)
     }
 
     @Test("per-producer properties: an unknown role and a property librdkafka refuses are named")
@@ -157,9 +155,7 @@ struct CheckConfigTests {
                     default: { appid: wx1, secret: s }
                 rules: rules.yaml
                 """)
-        for expected in ["kafka.producers.outcome", "outcomes", "kafka.producers.sent_log:", "value -3"] {
-            #expect(report.contains(expected), "\(expected) missing from:\n\(report)")
-        }
+        Self.expectNamed(["kafka.producers.outcome", "outcomes", "kafka.producers.sent_log:", "value -3"], in: report)
     }
 
     @Test("a duplicate key is named with where it is, and the file's lines (a secret among them) are not repeated")
@@ -176,6 +172,13 @@ struct CheckConfigTests {
                 """)
         #expect(report.contains("duplicated key(s): 'kafka'") && report.contains("in line 1, column 1"), "\(report)")
         #expect(!report.contains("do-not-print-me"))
+    }
+
+    /// Every one of `expected` appears in the report (each missing one is its own failure, here).
+    static func expectNamed(_ expected: [String], in report: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        for text in expected {
+            #expect(report.contains(text), "\(text) missing from:\n\(report)", sourceLocation: sourceLocation)
+        }
     }
 
     /// Runs check-config on these files (rules.yaml empty unless given); expects exit 1 and returns the report.
