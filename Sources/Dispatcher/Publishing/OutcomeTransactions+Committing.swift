@@ -118,6 +118,8 @@ extension OutcomeTransactions {
                 logger.warning("transaction commit: \(error); trying again in \(delay)")
                 return true
             },
+            // Cancelled, it still tries again at once: the commit may be under way on the broker,
+            // and `retryIf` ends the loop on the next failure.
             wait: { await ContinuousClock().pause($0) || true })
     }
 
