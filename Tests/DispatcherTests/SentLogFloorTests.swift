@@ -6,7 +6,7 @@ import Testing
 
 @Suite("The sent log's floor")
 struct SentLogFloorTests {
-    typealias State = PartitionWorker.SentLogState
+    typealias State = SentLogState
 
     @Test("a record's entry stays findable until the commit point passes it, published or not")
     func keptUntilCommitted() {

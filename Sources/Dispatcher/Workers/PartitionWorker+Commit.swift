@@ -28,15 +28,6 @@ extension PartitionWorker {
         }
     }
 
-    /// The position reached: the commit point with the offsets done above it.
-    func currentPoint(_ state: inout State) -> CommitPoint? { progress(&state)?.point }
-
-    /// The position to commit now, if it moved since the last commit.
-    func commitPoint(_ state: inout State) -> CommitPoint? {
-        let point = currentPoint(&state)
-        return point == state.committed ? nil : point
-    }
-
     /// Reports that came in after the loop ended: publishes acknowledged then still count (and, with
     /// transactions, must be offered, or the next commit would wait for them).
     func settle(_ reports: [Report], _ state: inout State) {
@@ -44,7 +35,7 @@ extension PartitionWorker {
             switch report {
             case .published(let offset, .acknowledged):
                 _ = state.scheduler.published(offset, now: .now)
-                publisher.transactions?.offer(state.stop == .lost ? nil : progress(&state), for: partition.topicPartition)
+                publisher.transactions?.offer(state.stop == .lost ? nil : state.progress(), for: partition.topicPartition)
             case .sentLogged(let logOffset):
                 state.sentLog?.written(at: logOffset)
             default:
@@ -55,8 +46,8 @@ extension PartitionWorker {
 
     /// One commit at a time, in a child task, so the loop never waits for the coordinator.
     func commitInBackground(_ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
-        guard !state.commitInFlight, !consumer.mayBeRebalancing(), let point = commitPoint(&state) else { return }
-        state.commitInFlight = true
+        guard !consumer.mayBeRebalancing(), let point = state.commitPoint() else { return }
+        state.commitStarted()
         group.addTask {
             let succeeded = await commit(point, timeout: .seconds(5))
             mailbox.post(.committed(point, succeeded: succeeded))
@@ -64,8 +55,9 @@ extension PartitionWorker {
     }
 
     /// The last commit, while the partition is still ours; none for a lost partition.
-    func finish(_ state: State, drainDeadline: ContinuousClock.Instant) async {
+    func finish(_ state: State) async {
         var state = state
+        let drainDeadline = state.drainDeadline ?? .now
         switch state.stop {
         case .lost:
             logger.warning("\(partition.topicPartition) was lost (session timeout): in-flight work cancelled, nothing committed")
@@ -89,12 +81,12 @@ extension PartitionWorker {
             // At shutdown, the group's own offset too (for lag and for readers of the group). Not on
             // a revoke: a commit answered after yet another rebalance began makes librdkafka 2.0
             // drop the assignment as lost, and the progress log already has it.
-            if committed, consumer.isShuttingDown, let point = currentPoint(&state) {
+            if committed, consumer.isShuttingDown, let point = state.progress()?.point {
                 _ = await commit(point, timeout: .seconds(1))
             }
             return
         }
-        guard let point = commitPoint(&state) else { return }
+        guard let point = state.commitPoint() else { return }
         // Bounded by the drain deadline (plus a little): with the brokers gone, waiting longer
         // only delays the exit. Cancelled (a second signal): one short try.
         let timeout = state.stop == .cancelled ? .seconds(1) : max(.seconds(1), drainDeadline + .seconds(2) - .now)

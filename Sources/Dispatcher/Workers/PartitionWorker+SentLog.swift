@@ -4,41 +4,41 @@ import Kafka
 
 /// The sent log's side of a partition (`SentLog`): what it says was sent before this worker
 /// started, and the floor each commit carries so the next owner knows where to read it from.
-extension PartitionWorker {
-    struct SentLogState {
-        /// The log partition this partition's sends are written to.
-        var partition: TopicPartition
-        /// Records above the commit point that WeChat accepted before a restart or rebalance.
-        var alreadySent: [Int64: SentLog.Entry]
-        /// At least the offset the next write gets: above every write acknowledged so far.
-        var next: Int64
-        /// Every record sent (or being written, or answered from the log) that the commit point
-        /// has not passed yet, with the lowest log offset its entry may have. Kept until the
-        /// commit point passes the record, not just until its outcome is out: a done offset that
-        /// does not fit in the commit's metadata is redone by the next owner, who must find it.
-        var logged = Heap<Logged>()
+struct SentLogState: Sendable {
+    /// The log partition this partition's sends are written to.
+    var partition: TopicPartition
+    /// Records above the commit point that WeChat accepted before a restart or rebalance.
+    var alreadySent: [Int64: SentLog.Entry]
+    /// At least the offset the next write gets: above every write acknowledged so far.
+    var next: Int64
+    /// Every record sent (or being written, or answered from the log) that the commit point
+    /// has not passed yet, with the lowest log offset its entry may have. Kept until the
+    /// commit point passes the record, not just until its outcome is out: a done offset that
+    /// does not fit in the commit's metadata is redone by the next owner, who must find it.
+    var logged = Heap<Logged>()
 
-        struct Logged: Comparable {
-            var logOffset: Int64
-            var requestOffset: Int64
-            static func < (a: Logged, b: Logged) -> Bool { (a.logOffset, a.requestOffset) < (b.logOffset, b.requestOffset) }
-        }
-
-        /// Where a next owner must start reading, were `committed` the commit point.
-        mutating func floor(committed: Int64) -> Int64 {
-            while let lowest = logged.min, lowest.requestOffset < committed { logged.removeMin() }
-            return logged.min?.logOffset ?? next
-        }
-
-        /// The record's send is being written: its offset will be at least the next one.
-        mutating func writing(_ offset: Int64) { logged.insert(Logged(logOffset: next, requestOffset: offset)) }
-
-        /// A send went into the log at `logOffset` (acknowledged: later writes get more).
-        mutating func written(at logOffset: Int64) {
-            next = max(next, logOffset + 1)
-        }
+    struct Logged: Comparable, Sendable {
+        var logOffset: Int64
+        var requestOffset: Int64
+        static func < (a: Logged, b: Logged) -> Bool { (a.logOffset, a.requestOffset) < (b.logOffset, b.requestOffset) }
     }
 
+    /// Where a next owner must start reading, were `committed` the commit point.
+    mutating func floor(committed: Int64) -> Int64 {
+        while let lowest = logged.min, lowest.requestOffset < committed { logged.removeMin() }
+        return logged.min?.logOffset ?? next
+    }
+
+    /// The record's send is being written: its offset will be at least the next one.
+    mutating func writing(_ offset: Int64) { logged.insert(Logged(logOffset: next, requestOffset: offset)) }
+
+    /// A send went into the log at `logOffset` (acknowledged: later writes get more).
+    mutating func written(at logOffset: Int64) {
+        next = max(next, logOffset + 1)
+    }
+}
+
+extension PartitionWorker {
     /// Reads the sent log for this partition: the records above `committed` that were sent, and
     /// the sends within the rules' longest throttle window (counted into `throttle`). Asked again
     /// while the brokers do not answer: without it a redone record could reach its user twice.
@@ -67,12 +67,5 @@ extension PartitionWorker {
         // Answered from the log, these must stay findable until committed.
         for (offset, logOffset) in reading.loggedAt { state.logged.insert(.init(logOffset: logOffset, requestOffset: offset)) }
         return state
-    }
-
-    /// The progress to commit or offer: the scheduler's, with the sent log's floor.
-    func progress(_ state: inout State) -> CommitProgress? {
-        guard var progress = state.scheduler.commitProgress else { return nil }
-        progress.sentLogFloor = state.sentLog?.floor(committed: progress.offset)
-        return progress
     }
 }

@@ -36,21 +36,8 @@ struct PartitionWorker: Sendable {
     }
 
     typealias Scheduler = PartitionScheduler<DispatchGate>
-
     /// Everything the loop keeps about the partition; its held records live in the scheduler.
-    struct State {
-        var scheduler: Scheduler
-        var skip: Set<Int64>
-        var committed: CommitPoint?
-        var commitInFlight = false
-        var warnedNullKey = false
-        /// The parked records last counted into the gauges and the account demand.
-        var counted: [WaitReason: Int] = [:]
-        var sentLog: SentLogState?
-        var stop: Stop?
-    }
-
-    enum Stop { case drained, drainTimedOut, lost, cancelled, fatal }
+    typealias State = PartitionLoop<DispatchGate>
 
     /// The priority of this partition's topic (for the account limits).
     var priority: Int { settings.priority(of: partition.topicPartition.topic) }
@@ -75,44 +62,29 @@ struct PartitionWorker: Sendable {
             sentLog = found
         }
         var state = State(
-            scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), skip: start.skip, committed: start.committed,
-            sentLog: sentLog)
-        let drainDeadline = await withDiscardingTaskGroup { group in
-            var drainDeadline: ContinuousClock.Instant?
-            var nextCommit = ContinuousClock.now + settings.commitInterval
+            scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), committed: start.committed, skip: start.skip,
+            sentLog: sentLog, commitInterval: publisher.transactions == nil ? settings.commitInterval : nil,
+            drainTimeout: settings.drainTimeout, now: .now)
+        await withDiscardingTaskGroup { group in
             while state.stop == nil {
-                if drainDeadline == nil && (partition.isEnded || Task.isCancelled) {
-                    drainDeadline = .now + settings.drainTimeout
-                    state.scheduler.drain()
-                    if partition.isLost { state.stop = .lost } else if Task.isCancelled { state.stop = .cancelled }
+                if partition.isEnded || Task.isCancelled {
+                    state.ended(lost: partition.isLost, cancelled: Task.isCancelled, now: .now)
                 }
                 take(&state, group: &group, mailbox: mailbox)
                 for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
                 perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
                 countWaiting(&state)
-                if publisher.transactions == nil && drainDeadline == nil && ContinuousClock.now >= nextCommit {
-                    commitInBackground(&state, group: &group, mailbox: mailbox)
-                    nextCommit = .now + settings.commitInterval
-                }
-                if let deadline = drainDeadline, state.stop == nil {
-                    if state.scheduler.isIdle {
-                        state.stop = .drained
-                    } else if ContinuousClock.now >= deadline {
-                        state.stop = .drainTimedOut
-                    }
-                }
+                if state.commitDue(now: .now) { commitInBackground(&state, group: &group, mailbox: mailbox) }
+                state.checkDrained(now: .now)
                 guard state.stop == nil else { break }
-                let commitTimer = drainDeadline == nil && publisher.transactions == nil ? nextCommit : nil
-                let timers = [state.scheduler.nextTimer, drainDeadline, commitTimer].compactMap { $0 }
-                await partition.wakeup.wait(until: timers.min())
+                await partition.wakeup.wait(until: state.nextDeadline)
             }
             if state.stop != .drained { group.cancelAll() }
-            return drainDeadline ?? .now
         }
         settle(mailbox.takeAll(), &state)
         state.scheduler.drain()
         countWaiting(&state)
-        await finish(state, drainDeadline: drainDeadline)
+        await finish(state)
     }
 
     /// Every request topic's partition count from the brokers (nil if the partition ends first).
@@ -163,7 +135,7 @@ struct PartitionWorker: Sendable {
 
     private func receive(_ record: KafkaMessage, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
         DispatchMetrics.consumed.increment()
-        if state.skip.remove(record.offset) != nil || record.offset < state.committed?.offset ?? .min {
+        if state.wasDone(record.offset) {
             // Done before a restart or rebalance (its outcome is on the results topic): not again.
             let received = state.scheduler.received(
                 record.offset, item: HeldRecord(original: record), key: nil, bytes: 0, needsSend: false, now: .now)
@@ -214,15 +186,14 @@ struct PartitionWorker: Sendable {
             break  // only after cancelAll: the record stays uncommitted and is redelivered
         case .published(let offset, .acknowledged):
             perform(state.scheduler.published(offset, now: .now), &state, group: &group, mailbox: mailbox)
-            publisher.transactions?.offer(progress(&state), for: partition.topicPartition)
+            publisher.transactions?.offer(state.progress(), for: partition.topicPartition)
         case .sentLogged(let logOffset):
             state.sentLog?.written(at: logOffset)
         case .published(_, .fatal(let error)):
             health.fatal(error)
-            state.stop = .fatal
+            state.failed()
         case .committed(let point, let succeeded):
-            state.commitInFlight = false
-            if succeeded { state.committed = point }
+            state.commitEnded(point, succeeded: succeeded)
         case .limitsChanged(let change):
             // Reserved since the change: that reservation stands. After an operator's quota reset,
             // the account's backoffs (a 45009 waits for the reset) end too.
@@ -264,11 +235,7 @@ struct PartitionWorker: Sendable {
     /// The parked records into the waiting gauges and, for those waiting on an account's limits,
     /// the instance's demand for that account (what it asks of the demand exchange).
     private func countWaiting(_ state: inout State) {
-        let now = state.scheduler.waiting
-        guard now != state.counted else { return }
-        for reason in Set(now.keys).union(state.counted.keys) {
-            let delta = (now[reason] ?? 0) - (state.counted[reason] ?? 0)
-            guard delta != 0 else { continue }
+        for (reason, delta) in state.waitingChanges() {
             switch reason {
             case .retry: DispatchMetrics.retriesWaiting.add(delta)
             case .throttle: DispatchMetrics.throttleWaiting.add(delta)
@@ -277,7 +244,6 @@ struct PartitionWorker: Sendable {
                 limits?.parked(account, priority: priority, delta)
             }
         }
-        state.counted = now
     }
 
     /// The outcome (and DLQ copy) out, after the send went into the sent log when `logSent`.
