@@ -167,6 +167,15 @@ public struct TraceHeader: Sendable, Equatable {
     public var name: String
     public var value: String
 
+    /// The trace id alone: a `traceparent`'s second field, else the header's value.
+    public var traceID: String? { name == "traceparent" ? Self.traceID(ofParent: value) : value }
+
+    /// The 32 hex digits of a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`); nil if malformed.
+    public static func traceID(ofParent value: String) -> String? {
+        let fields = value.split(separator: "-")
+        return fields.count >= 4 && fields[1].count == 32 ? String(fields[1]) : nil
+    }
+
     public init(name: String, value: String) {
         self.name = name
         self.value = value

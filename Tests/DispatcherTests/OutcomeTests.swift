@@ -2,6 +2,7 @@ import Dispatcher
 import Foundation
 import Kafka
 import Testing
+import WeChat
 
 @Suite("Outcome events on the wire")
 struct OutcomeTests {
@@ -22,8 +23,8 @@ struct OutcomeTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(
             Set(object.keys) == [
-                "v", "kind", "id", "app", "to", "type", "status", "template_id", "msgid", "errcode", "errmsg", "reason", "attempts",
-                "source", "received_at", "completed_at",
+                "v", "kind", "id", "app", "to", "type", "status", "template_id", "message_kind", "msgid", "msgid_str", "errcode",
+                "errmsg", "reason", "reason_code", "attempts", "source", "requested_at", "received_at", "completed_at", "trace_id",
             ])
         #expect(object["reason"] is NSNull)
         #expect(object["kind"] as? String == "dispatch")
@@ -33,6 +34,25 @@ struct OutcomeTests {
         let record = try #require(OutcomeRecord.decode(bytes))
         #expect(record.msgid == 200_228_332)
         #expect(record.status == "sent")
+    }
+
+    @Test("the additive fields: reason code, request time, message kind, trace id, msgid as a string beyond 2^53")
+    func additiveFields() throws {
+        var outcome = outcome(reason: "already_sent: the sent log", msgid: 3_229_582_340_913_905_665)
+        outcome.reasonCode = .alreadySent
+        outcome.requestedAt = Date(timeIntervalSince1970: 1_795_337_999.5)
+        outcome.messageKind = .subscribe
+        outcome.trace = TraceHeader(name: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.json())) as? [String: Any])
+        #expect(object["reason_code"] as? String == "already_sent")
+        #expect(object["requested_at"] as? String == "2026-11-22T08:59:59.500Z")
+        #expect(object["message_kind"] as? String == "subscribe")
+        #expect(object["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(object["msgid_str"] as? String == "3229582340913905665")
+        outcome.trace = TraceHeader(name: "x-request-id", value: "req-77")
+        #expect(outcome.traceID == "req-77")
+        outcome.trace = TraceHeader(name: "traceparent", value: "garbage")
+        #expect(outcome.traceID == nil, "a malformed traceparent names no trace")
     }
 
     @Test("strings are escaped: quotes, backslashes, control characters, and CJK passes through")

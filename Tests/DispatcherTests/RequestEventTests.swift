@@ -6,6 +6,10 @@ import Testing
 struct RequestEventTests {
     func decode(_ json: String) -> Result<RequestEvent, InvalidEvent> { RequestEvent.decode(Array(json.utf8)) }
 
+    func problem(_ json: String) -> String? {
+        if case .failure(let invalid) = decode(json) { invalid.problem } else { nil }
+    }
+
     @Test("a full event decodes; app defaults to default")
     func valid() throws {
         let event = try decode(
@@ -15,6 +19,27 @@ struct RequestEventTests {
         #expect(event.app == "default")
         #expect(event.data.value(at: "order.id") == .string("8812"))
         #expect(event.expiresAt == Date(timeIntervalSince1970: 1_795_348_800))
+    }
+
+    @Test("a structured-mode CloudEvent is a request: subject stands in for to, expiresat for expires_at")
+    func cloudEvent() throws {
+        let event = try decode(
+            #"{"specversion":"1.0","id":"ce-1","source":"/orders","type":"order.shipped","subject":"oUser","app":"shop","#
+                + #""expiresat":"2026-11-22T12:00:00Z","datacontenttype":"application/json","data":{"order":{"id":"8812"}}}"#
+        ).get()
+        #expect(event.to == "oUser")
+        #expect(event.app == "shop")
+        #expect(event.type == "order.shipped")
+        #expect(event.data.value(at: "order.id") == .string("8812"))
+        #expect(event.expiresAt == Date(timeIntervalSince1970: 1_795_348_800))
+        let explicit = try decode(#"{"specversion":"1.0","id":"ce-2","type":"t","to":"oTo","subject":"oSubject"}"#).get()
+        #expect(explicit.to == "oTo", "an explicit to wins over subject")
+        let plain = decode(#"{"id":"e","type":"t","subject":"oSubject"}"#)
+        #expect(throws: InvalidEvent.self, "subject means to only in a CloudEvent") { try plain.get() }
+        #expect(problem(#"{"specversion":"1.0","id":"ce-3","type":"t"}"#) == "missing field to (or subject)")
+        #expect(
+            problem(#"{"specversion":"0.3","id":"ce-4","type":"t","subject":"o"}"#)
+                == #"unsupported CloudEvents specversion "0.3"; expected "1.0""#)
     }
 
     @Test("fractional seconds and offsets in expires_at")

@@ -50,7 +50,7 @@ struct RuleBookTests {
 
     @Test("an unknown type is rejected and named")
     func unknownType() {
-        #expect(book.message(for: event("nope", .object([:]))) == .failure(Rejection("unknown_type: no rule for type nope")))
+        #expect(book.message(for: event("nope", .object([:]))) == .failure(Rejection(.unknownType, "no rule for type nope")))
     }
 
     @Test("a missing variable is rejected and named, with the field")

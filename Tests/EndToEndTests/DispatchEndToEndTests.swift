@@ -58,6 +58,11 @@ struct DispatchEndToEndTests {
             #expect(reasons.contains { $0.hasPrefix(prefix) }, "no outcome with reason \(prefix)")
         }
         #expect(reasons.contains { $0.hasPrefix("wechat_errcode: 43004") })
+        // Each outcome not plainly sent carries its reason's code (a terminal errcode's is errcode_terminal).
+        for outcome in result.outcomes.values.compactMap({ $0.first?.outcome }) where outcome.status != "sent" {
+            let prefix = outcome.reason.map { String($0.prefix { $0 != ":" }) }
+            #expect(outcome.reasonCode == (prefix == "wechat_errcode" ? "errcode_terminal" : prefix), "\(outcome.id)")
+        }
         #expect(result.inOrderPerOpenID)
         #expect(result.uncommitted == 0)
     }

@@ -3,7 +3,7 @@ import JSON
 import Kafka
 import WeChat
 
-/// The one final outcome of a request (CONTRACT.md, `"kind": "dispatch"`).
+/// The one final outcome of a request (docs/contract.md, `"kind": "dispatch"`).
 public struct Outcome: Sendable, Equatable {
     public enum Status: String, Sendable, Codable { case sent, rejected, failed, expired }
 
@@ -17,6 +17,8 @@ public struct Outcome: Sendable, Equatable {
     public var errcode: Int?
     public var errmsg: String?
     public var reason: String?
+    /// `reason`'s code, from a closed set (nil for a plain `sent`).
+    public var reasonCode: ReasonCode?
     public var attempts: Int
     public var source: TopicPartition
     public var offset: Int64
@@ -27,6 +29,13 @@ public struct Outcome: Sendable, Equatable {
     public var needsDeadLetter: Bool
     /// The request record's trace header, carried onto the WeChat call and the outcome record.
     public var trace: TraceHeader?
+    /// The request record's Kafka timestamp (`received_at` minus it is the consumer's lag).
+    public var requestedAt: Date?
+    /// The WeChat API the rule (or the raw message) chose; nil when nothing was rendered.
+    public var messageKind: MessageKind?
+
+    /// The trace id alone: a `traceparent`'s second field, else the `x-request-id` value.
+    public var traceID: String? { trace?.traceID }
 
     public init(
         id: String, app: String?, to: String?, type: String?, status: Status, templateID: String?, msgid: Int64?, errcode: Int?,
@@ -95,10 +104,14 @@ public struct Outcome: Sendable, Equatable {
             $0.field("type", type)
             $0.field("status", status.rawValue)
             $0.field("template_id", templateID)
+            $0.field("message_kind", messageKind?.rawValue)
             $0.field("msgid", number: msgid)
+            // The same as a string: JavaScript and jq lose digits of numbers above 2^53.
+            $0.field("msgid_str", msgid.map(String.init))
             $0.field("errcode", number: errcode.map(Int64.init))
             $0.field("errmsg", errmsg)
             $0.field("reason", reason)
+            $0.field("reason_code", reasonCode?.rawValue)
             $0.field("attempts", number: Int64(attempts))
             $0.key("source")
             $0.object {
@@ -106,8 +119,10 @@ public struct Outcome: Sendable, Equatable {
                 $0.field("partition", number: Int64(source.partition))
                 $0.field("offset", number: offset)
             }
+            $0.field("requested_at", requestedAt.map(Timestamp.format))
             $0.field("received_at", Timestamp.format(receivedAt))
             $0.field("completed_at", Timestamp.format(completedAt))
+            $0.field("trace_id", traceID)
         }
         return out.bytes
     }
@@ -120,6 +135,7 @@ public struct OutcomeRecord: Sendable, Equatable {
     public let id: String
     public let status: String
     public let reason: String?
+    public let reasonCode: String?
     public let errcode: Int?
     public let msgid: Int64?
     public let attempts: Int
@@ -141,7 +157,7 @@ public struct OutcomeRecord: Sendable, Equatable {
             let status = fields["status"]?.string, let attempts = fields["attempts"]?.int64
         else { return nil }
         return OutcomeRecord(
-            v: Int(v), kind: kind, id: id, status: status, reason: fields["reason"]?.string,
+            v: Int(v), kind: kind, id: id, status: status, reason: fields["reason"]?.string, reasonCode: fields["reason_code"]?.string,
             errcode: fields["errcode"]?.int64.map(Int.init),
             msgid: fields["msgid"]?.int64, attempts: Int(attempts), to: fields["to"]?.string,
             source: Self.source(fields["source"])

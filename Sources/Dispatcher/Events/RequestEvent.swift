@@ -2,7 +2,9 @@ import Foundation
 import JSON
 import WeChat
 
-/// A notification request from the requests topic (see CONTRACT.md, `"v": 1`).
+/// A notification request from the requests topic (docs/contract.md, `"v": 1`). A structured-mode
+/// CloudEvent (`specversion` "1.0") is one too: its `id`, `type` and `data` are the same fields,
+/// `subject` stands in for a missing `to`, and the extension `expiresat` for `expires_at`.
 public struct RequestEvent: Sendable, Equatable {
     public var id: String
     public var type: String?
@@ -63,15 +65,21 @@ extension RequestEvent {
         func invalid(_ problem: String) -> Result<RequestEvent, InvalidEvent> { .failure(InvalidEvent(id: id, problem: problem)) }
         guard let id, !id.isEmpty else { return invalid(object["id"] == nil ? "missing field id" : "id must be a non-empty string") }
         if let version = object["v"], version != .number("1") { return invalid("unsupported version v=\(version.summary); expected 1") }
-        guard let to = object["to"]?.string, !to.isEmpty else {
-            return invalid(object["to"] == nil ? "missing field to" : "to must be a non-empty string")
+        let cloudEvent = object["specversion"] != nil
+        if let version = object["specversion"], version.string != "1.0" {
+            return invalid("unsupported CloudEvents specversion \(version.summary); expected \"1.0\"")
+        }
+        // CloudEvents name the recipient `subject`; attribute names have no underscore.
+        let toField = object["to"] ?? (cloudEvent ? object["subject"] : nil)
+        guard let to = toField?.string, !to.isEmpty else {
+            return invalid(toField == nil ? "missing field to" + (cloudEvent ? " (or subject)" : "") : "to must be a non-empty string")
         }
         let app = object["app"].map { $0.string } ?? "default"
         guard let app, !app.isEmpty else { return invalid("app must be a non-empty string") }
         let type = object["type"].map { $0.string }
         if case .some(nil) = type { return invalid("type must be a string") }
         var expiresAt: Date?
-        if let raw = object["expires_at"] {
+        if let raw = object["expires_at"] ?? (cloudEvent ? object["expiresat"] : nil) {
             guard let text = raw.string, let date = Timestamp.parse(text) else {
                 return invalid("expires_at must be an RFC 3339 timestamp like 2026-11-22T12:00:00Z")
             }
@@ -89,7 +97,7 @@ extension RequestEvent {
         if let raw = object["message"] {
             switch RawMessage.parse(raw) {
             case .success(let parsed): message = parsed
-            case .failure(let problem): return invalid("message is not a WeChat body: \(problem.reason)")
+            case .failure(let problem): return invalid("message is not a WeChat body: \(problem.detail)")
             }
         }
         if message == nil && type == nil { return invalid("needs a type (rendered by a rule) or a message (sent as given)") }
@@ -100,27 +108,29 @@ extension RequestEvent {
 extension RawMessage {
     /// A raw WeChat body from an event's `message`: `kind`, `template_id`, `data` required.
     static func parse(_ value: JSONValue) -> Result<RawMessage, Rejection> {
-        guard case .object(let fields) = value else { return .failure(Rejection("expected an object")) }
+        guard case .object(let fields) = value else { return .failure(Rejection(.invalidEvent, "expected an object")) }
         guard let kindText = fields["kind"]?.string, let kind = MessageKind(rawValue: kindText) else {
-            return .failure(Rejection("kind must be one of \(MessageKind.allCases.map(\.rawValue))"))
+            return .failure(Rejection(.invalidEvent, "kind must be one of \(MessageKind.allCases.map(\.rawValue))"))
         }
         guard let templateID = fields["template_id"]?.string, !templateID.isEmpty else {
-            return .failure(Rejection("template_id must be a non-empty string"))
+            return .failure(Rejection(.invalidEvent, "template_id must be a non-empty string"))
         }
-        guard case .object(let rawData)? = fields["data"] else { return .failure(Rejection("data must be an object")) }
+        guard case .object(let rawData)? = fields["data"] else { return .failure(Rejection(.invalidEvent, "data must be an object")) }
         var data: [String: RawField] = [:]
         for (key, field) in rawData {
             switch field {
             case .string(let text): data[key] = RawField(value: text, color: nil)
             case .object(let parts):
-                guard let text = parts["value"]?.string else { return .failure(Rejection("data.\(key).value must be a string")) }
+                guard let text = parts["value"]?.string else {
+                    return .failure(Rejection(.invalidEvent, "data.\(key).value must be a string"))
+                }
                 data[key] = RawField(value: text, color: parts["color"]?.string)
-            default: return .failure(Rejection("data.\(key) must be a string or {value, color}"))
+            default: return .failure(Rejection(.invalidEvent, "data.\(key) must be a string or {value, color}"))
             }
         }
         var miniprogram: MiniProgramLink?
         if case .object(let link)? = fields["miniprogram"] {
-            guard let appID = link["appid"]?.string else { return .failure(Rejection("miniprogram.appid must be a string")) }
+            guard let appID = link["appid"]?.string else { return .failure(Rejection(.invalidEvent, "miniprogram.appid must be a string")) }
             miniprogram = MiniProgramLink(appID: appID, pagePath: link["pagepath"]?.string ?? "")
         }
         return .success(

@@ -86,7 +86,7 @@ public struct OutcomePublisher: Sendable {
         return KafkaRecord(topic: resultsTopic, key: Array(capped.id.utf8), value: capped.json(), headers: headers)
     }
 
-    /// The original key and bytes with the three headers; when that would not fit in `limit`, a
+    /// The original key and bytes with the `wxpush-*` headers; when that would not fit in `limit`, a
     /// reference copy instead: the first bytes, the original size, and `wxpush-truncated` saying so.
     func deadLetterRecord(_ outcome: Outcome, original: KafkaMessage, limit: Int) -> KafkaRecord {
         var headers =
@@ -94,7 +94,8 @@ public struct OutcomePublisher: Sendable {
                 KafkaHeader(name: "wxpush-error", string: Outcome.cap(outcome.reason ?? outcome.status.rawValue, Outcome.textLimit)),
                 KafkaHeader(name: "wxpush-attempts", string: String(outcome.attempts)),
                 KafkaHeader(name: "wxpush-source", string: "\(original.topic)/\(original.partition)/\(original.offset)"),
-            ]
+                KafkaHeader(name: "wxpush-reason-code", string: outcome.reasonCode?.rawValue ?? outcome.status.rawValue),
+            ] + (original.timestampMilliseconds.map { [KafkaHeader(name: "wxpush-original-timestamp", string: String($0))] } ?? [])
         let size =
             original.value.count + (original.key?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
         guard size + 512 > limit else {

@@ -17,21 +17,27 @@ struct CompiledRule: Sendable {
         fields = try rule.data.sorted { $0.key < $1.key }.map { (key: $0.key, text: try TemplateText($0.value.value), field: $0.value) }
     }
 
-    func render(_ event: RequestEvent, clientMsgID: String) -> Result<OutgoingMessage, Rejection> {
+    /// `truncated` hears each field cut to its limit (`overflow: truncate`).
+    func render(
+        _ event: RequestEvent, clientMsgID: String, truncated: (String) -> Void = { _ in }
+    ) -> Result<OutgoingMessage, Rejection> {
         let context: JSONValue = if case .object = event.data { event.data } else { .object([:]) }
         var data: [String: FieldValue] = [:]
         for (key, text, field) in fields {
             if let missing = text.missingVariable(in: event.data) {
-                return .failure(Rejection("missing_variable: \(missing) (field \(key))"))
+                return .failure(Rejection(.missingVariable, "\(missing) (field \(key))"))
             }
-            switch checkLimits(key: key, value: text.render(context), policy: field.overflow ?? rule.overflow ?? .truncate) {
-            case .success(let value): data[key] = FieldValue(value: value, color: field.color)
+            let rendered = text.render(context)
+            switch checkLimits(key: key, value: rendered, policy: field.overflow ?? rule.overflow ?? .truncate) {
+            case .success(let value):
+                if value != rendered { truncated("\(key): \(rendered.count) characters cut to \(value.count)") }
+                data[key] = FieldValue(value: value, color: field.color)
             case .failure(let rejection): return .failure(rejection)
             }
         }
         for (name, text) in [("url", url), ("page", page), ("miniprogram.pagepath", pagePath)] {
             if let text, let missing = text.missingVariable(in: event.data) {
-                return .failure(Rejection("missing_variable: \(missing) (\(name))"))
+                return .failure(Rejection(.missingVariable, "\(missing) (\(name))"))
             }
         }
         return .success(
@@ -51,6 +57,6 @@ struct CompiledRule: Sendable {
             let cut = FieldLimits.truncated(key: key, value: value)
             if FieldLimits.violation(key: key, value: cut) == nil { return .success(cut) }
         }
-        return .failure(Rejection("field_invalid: \(violation)"))
+        return .failure(Rejection(.fieldInvalid, "\(violation)"))
     }
 }

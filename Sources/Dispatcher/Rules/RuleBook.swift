@@ -29,16 +29,18 @@ public struct RuleBook: Sendable {
     /// is read to rebuild the counts after a rebalance.
     public var longestThrottleWindow: TimeInterval { rules.values.compactMap { $0.rule.throttle?.window }.max() ?? 0 }
 
-    /// The message for an event, or why it can never be sent.
-    public func message(for event: RequestEvent) -> Result<OutgoingMessage, Rejection> {
+    /// The message for an event, or why it can never be sent; `truncated` hears each field cut.
+    public func message(for event: RequestEvent, truncated: (String) -> Void = { _ in }) -> Result<OutgoingMessage, Rejection> {
         let clientMsgID = ClientMessageID.derive(fromEventID: event.id)
         if let raw = event.message {
             return .success(OutgoingMessage(raw: raw, to: event.to, clientMsgID: clientMsgID))
         }
         guard let type = event.type, let rule = rules[type] else {
-            return .failure(Rejection("unknown_type: no rule for type \(event.type ?? "")"))
+            return .failure(Rejection(.unknownType, "no rule for type \(event.type ?? "")"))
         }
-        return rule.render(event, clientMsgID: clientMsgID).mapError { Rejection("\($0.reason) (rule \(type))") }
+        return rule.render(event, clientMsgID: clientMsgID, truncated: truncated).mapError {
+            Rejection($0.code, "\($0.detail) (rule \(type))")
+        }
     }
 }
 
@@ -47,10 +49,16 @@ public struct RuleBookError: Error, Sendable, CustomStringConvertible {
     public var description: String { problems.joined(separator: "\n") }
 }
 
-/// Why an event will never be sent; becomes the outcome's `reason`.
+/// Why an event will never be sent; becomes the outcome's `reason_code` and `reason`.
 public struct Rejection: Error, Sendable, Equatable {
-    public let reason: String
-    public init(_ reason: String) { self.reason = reason }
+    public let code: ReasonCode
+    public let detail: String
+    public init(_ code: ReasonCode, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+    /// `code: detail`, the outcome's `reason`.
+    public var reason: String { "\(code.rawValue): \(detail)" }
 }
 
 extension OutgoingMessage {

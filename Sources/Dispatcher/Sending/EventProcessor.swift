@@ -68,11 +68,12 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             needsDeadLetter: false
         )
         outcome.trace = Self.trace(of: record)
+        outcome.requestedAt = record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
         let event: RequestEvent
         switch RequestEvent.decode(record.value) {
         case .failure(let invalid):
             outcome.id = invalid.id ?? outcome.id
-            return .finished(outcome.finished(.rejected, reason: "invalid_event: \(invalid.problem)", deadLetter: true, at: now()))
+            return .finished(outcome.finished(.rejected, .invalidEvent, "invalid_event: \(invalid.problem)", deadLetter: true, at: now()))
         case .success(let decoded):
             event = decoded
         }
@@ -82,13 +83,14 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         outcome.type = event.type
         guard sender.hasAccount(event.app) else {
             return .finished(
-                outcome.finished(.rejected, reason: "unknown_app: no WeChat account named \(event.app)", deadLetter: true, at: now()))
+                outcome.finished(.rejected, .unknownApp, "unknown_app: no WeChat account named \(event.app)", deadLetter: true, at: now()))
         }
         switch rules.message(for: event) {
         case .failure(let rejection):
-            return .finished(outcome.finished(.rejected, reason: rejection.reason, deadLetter: true, at: now()))
+            return .finished(outcome.finished(.rejected, rejection.code, rejection.reason, deadLetter: true, at: now()))
         case .success(let message):
             outcome.templateID = message.templateID
+            outcome.messageKind = message.kind
             return .send(PendingSend(message: message, event: event, outcome: outcome))
         }
     }
@@ -100,12 +102,12 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         outcome.msgid = msgid
         outcome.errcode = 0
         outcome.errmsg = "ok"
-        return outcome.finished(.sent, reason: "already_sent: accepted by WeChat before a restart or rebalance (sent log)", at: now())
+        return outcome.finished(.sent, .alreadySent, "already_sent: accepted by WeChat before a restart or rebalance (sent log)", at: now())
     }
 
     /// The outcome of a request over its rule's per-recipient throttle (`on_excess: reject`).
     public func throttled(_ pending: PendingSend, reason: String) -> Outcome {
-        pending.outcome.finished(.rejected, reason: reason, at: now())
+        pending.outcome.finished(.rejected, .recipientThrottled, reason, at: now())
     }
 
     /// The W3C `traceparent` header of the record, else its `x-request-id` (bounded in size).
@@ -125,7 +127,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         let event = pending.event
         if let expiry = event.expiresAt, now() >= expiry {
             return .finished(
-                pending.outcome.finished(.expired, reason: "expired: expires_at \(Timestamp.format(expiry)) passed", at: now()))
+                pending.outcome.finished(.expired, .expired, "expired: expires_at \(Timestamp.format(expiry)) passed", at: now()))
         }
         if Task.isCancelled { return .cancelled }
         // Checked before sending too: a wait (a backoff, a quota reset) may have carried an
@@ -150,18 +152,19 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         switch result.action {
         case .success:
             pending.outcome.msgid = result.msgid
-            return .finished(pending.outcome.finished(.sent, reason: nil, at: now()))
+            return .finished(pending.outcome.finished(.sent, nil, nil, at: now()))
         case .terminal:
             // Configuration-class and unknown errcodes also go to the DLQ: once the operator fixes
             // the template or the whitelist, the copies can be replayed.
             return .finished(
                 outcome.finished(
-                    .rejected, reason: "wechat_errcode: \(result.errcode) \(result.errmsg)",
+                    .rejected, .errcodeTerminal, "wechat_errcode: \(result.errcode) \(result.errmsg)",
                     deadLetter: ErrorAction.needsOperator(errcode: result.errcode), at: now()))
         case .accountMisconfigured:
             return .finished(
                 outcome.finished(
-                    .failed, reason: "account_misconfigured: \(event.app) (errcode \(result.errcode))", deadLetter: true, at: now()))
+                    .failed, .accountMisconfigured, "account_misconfigured: \(event.app) (errcode \(result.errcode))", deadLetter: true,
+                    at: now()))
         case .waitForQuota(.daily):
             // Never burn the backlog: wait for the reset (or the expiry, which then ends it `expired`).
             let reset = quotaExhausted(event.app, now())
@@ -171,7 +174,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             guard clock.now.advanced(by: wait) < started.advanced(by: retry.deadline) else {
                 return .finished(
                     outcome.finished(
-                        .failed, reason: "retries_exhausted: the per-minute limit (45011) outlasts the retry deadline",
+                        .failed, .retriesExhausted, "retries_exhausted: the per-minute limit (45011) outlasts the retry deadline",
                         deadLetter: true, at: now()))
             }
             return .retry(pending, at: clock.now.advanced(by: wait))
@@ -185,7 +188,8 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             guard let backoff = retry.backoff(afterAttempt: attempts, elapsed: elapsed, random: random()) else {
                 return .finished(
                     outcome.finished(
-                        .failed, reason: "retries_exhausted: \(attempts) attempts, last errcode \(result.errcode)", deadLetter: true,
+                        .failed, .retriesExhausted, "retries_exhausted: \(attempts) attempts, last errcode \(result.errcode)",
+                        deadLetter: true,
                         at: now()))
             }
             return .retry(pending, at: clock.now.advanced(by: backoff))
@@ -200,7 +204,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             ? "a resend now would be past client_msg_id's de-duplication window"
             : "WeChat does not de-duplicate \(kind.rawValue) messages"
         return outcome.finished(
-            .failed, reason: "fate_unknown: written to WeChat without an answer (\(errmsg)); \(why), so it is not sent again",
+            .failed, .fateUnknown, "fate_unknown: written to WeChat without an answer (\(errmsg)); \(why), so it is not sent again",
             deadLetter: true, at: now())
     }
 
@@ -228,9 +232,10 @@ extension Outcome {
         )
     }
 
-    func finished(_ status: Status, reason: String?, deadLetter: Bool = false, at time: Date) -> Outcome {
+    func finished(_ status: Status, _ code: ReasonCode?, _ reason: String?, deadLetter: Bool = false, at time: Date) -> Outcome {
         var copy = self
         copy.status = status
+        copy.reasonCode = code
         copy.reason = reason
         copy.needsDeadLetter = deadLetter || status == .failed
         copy.completedAt = time
