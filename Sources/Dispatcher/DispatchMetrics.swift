@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 
 /// The dispatcher's metrics (swift-metrics; `wxpush run` bootstraps Prometheus and serves them on
@@ -12,6 +13,8 @@ enum DispatchMetrics {
     static let publishRetries = Counter(label: "wxpush_outcome_publish_retries_total")
     static let commitsOK = Counter(label: "wxpush_commits_total", dimensions: [("result", "ok")])
     static let commitsFailed = Counter(label: "wxpush_commits_total", dimensions: [("result", "failed")])
+    /// From the request record's timestamp to its outcome acknowledged by Kafka.
+    static let endToEnd = Timer(label: "wxpush_end_to_end_seconds")
 
     /// A record of an internal topic that failed validation: skipped, never trusted.
     static func skipped(_ topic: InternalTopic) {
@@ -40,6 +43,7 @@ enum DispatchMetrics {
             ]
         ).increment()
         if outcome.needsDeadLetter { deadLettered.increment() }
+        if let requested = outcome.requestedAt { endToEnd.recordSeconds(max(0, Date().timeIntervalSince(requested))) }
     }
 }
 

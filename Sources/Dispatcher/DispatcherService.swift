@@ -12,7 +12,7 @@ public struct DispatcherService: Service {
     let processor: EventProcessor<ContinuousClock>
     let settings: DispatcherSettings
     public let stats: DispatchStats
-    let health: DispatcherHealth
+    public let health: DispatcherHealth
     let limits: SendLimits?
     let logger: Logger
 

@@ -35,6 +35,9 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// How often each partition commits its progress (the commit point and the offsets done above
     /// it): what a kill -9 redoes at most.
     public var commitInterval: Duration
+    /// `/healthz` fails when a partition has had sends in flight this long without one ending:
+    /// something is wedged, and a restart redelivers its records.
+    public var stallTimeout: Duration = .seconds(120)
     public var retry: RetryPolicy
     /// Outcomes, DLQ copies and input offsets committed together in Kafka transactions, so a
     /// `read_committed` reader sees exactly one outcome per request across crashes and rebalances.

@@ -21,6 +21,14 @@ public final class KafkaConsumer: Sendable {
     /// Set by an assignment the group hands this member (empty or not); cleared when the group
     /// takes the assignment away as lost (session timeout) until the next one.
     private let joined = Atomic<Bool>(false)
+    private let assignments = Atomic<Int>(0)
+    private let revocations = Atomic<Int>(0)
+    private let losses = Atomic<Int>(0)
+
+    /// Rebalance events since start: assignments, revocations, and revocations as lost.
+    public var rebalanceCounts: (assigned: Int, revoked: Int, lost: Int) {
+        (assignments.load(ordering: .relaxed), revocations.load(ordering: .relaxed), losses.load(ordering: .relaxed))
+    }
 
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String],
@@ -105,6 +113,7 @@ public final class KafkaConsumer: Sendable {
                 switch event {
                 case .assign(let partitions)?:
                     joined.store(true, ordering: .releasing)
+                    assignments.add(1, ordering: .relaxed)
                     rebalanceSeenAt.store(0, ordering: .relaxed)
                     let started = await leases.assign(partitions)
                     // Assigned while ending: the handlers start on ended partitions and return at once.
@@ -112,6 +121,7 @@ public final class KafkaConsumer: Sendable {
                     started.forEach(start)
                 case .revoke(let partitions, let lost)?:
                     rebalanceSeenAt.store(0, ordering: .relaxed)
+                    if lost { losses.add(1, ordering: .relaxed) } else { revocations.add(1, ordering: .relaxed) }
                     if lost { joined.store(false, ordering: .releasing) }
                     await leases.revoke(partitions, lost: lost)
                 case .error(let error)?:

@@ -175,6 +175,41 @@ struct CheckConfigTests {
     }
 
     /// Every one of `expected` appears in the report (each missing one is its own failure, here).
+    @Test(
+        "WXPUSH_<PATH>__<KEY> overrides any key (a mistyped one is named as the unknown key it makes); ${env:} and ${file:} fill Kafka properties, and a missing one is named without its value"
+    )
+    func environmentOverridesAndSecretReferences() async throws {
+        let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-secret-\(UUID().uuidString)")
+        try "file-secret-value\n".write(to: secretFile, atomically: true, encoding: .utf8)
+        let report = try await Self.refused(
+            config: """
+                kafka:
+                  brokers: 127.0.0.1:9092
+                  group: wxpush
+                  properties:
+                    sasl.username: "${file:\(secretFile.path)}"
+                    sasl.password: "${env:WXPUSH_TEST_KAFKA_PASSWORD}"
+                    ssl.key.password: "${env:WXPUSH_TEST_UNSET}"
+                    sasl.oauthbearer.config: "${vault:x}"
+                wechat:
+                  accounts: { default: { appid: wx1, secret: s } }
+                dispatcher:
+                  in_flight: 64
+                """,
+            environment: [
+                "WXPUSH_TEST_KAFKA_PASSWORD": "env-secret-value", "WXPUSH_DISPATCHER__IN_FLIGHT": "0",
+                "WXPUSH_DISPATCHER__IN_FLGHT": "5", "WXPUSH_LOGGING__FORMAT": "xml",
+            ])
+        Self.expectNamed(
+            [
+                "dispatcher.in_flight: 0 is out of range", "dispatcher.in_flght", "logging.format: \"xml\"",
+                "kafka.properties.ssl.key.password: ${env:WXPUSH_TEST_UNSET} names the environment variable WXPUSH_TEST_UNSET, which is not set",
+                "kafka.properties.sasl.oauthbearer.config: ${vault:x} is not a reference wxpush knows",
+            ], in: report)
+        #expect(!report.contains("env-secret-value") && !report.contains("file-secret-value"))
+        #expect(!report.contains("sasl.username") && !report.contains("sasl.password"), "resolved references are no problem")
+    }
+
     static func expectNamed(_ expected: [String], in report: String, sourceLocation: SourceLocation = #_sourceLocation) {
         for text in expected {
             #expect(report.contains(text), "\(text) missing from:\n\(report)", sourceLocation: sourceLocation)
@@ -182,13 +217,14 @@ struct CheckConfigTests {
     }
 
     /// Runs check-config on these files (rules.yaml empty unless given); expects exit 1 and returns the report.
-    static func refused(config: String, rules: String = "rules: {}\n") async throws -> String {
+    static func refused(config: String, rules: String = "rules: {}\n", environment: [String: String] = [:]) async throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try config.write(to: directory.appendingPathComponent("wxpush.yaml"), atomically: true, encoding: .utf8)
         try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
         let stderr = directory.appendingPathComponent("stderr.txt")
-        let check = try WXPushProcess(["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], stderr: stderr)
+        let check = try WXPushProcess(
+            ["check-config", "--config", directory.appendingPathComponent("wxpush.yaml").path], environment: environment, stderr: stderr)
         #expect(try await check.waitForExit() == 1)
         return try String(contentsOf: stderr, encoding: .utf8)
     }

@@ -29,6 +29,8 @@ struct PartitionLoop<Gate: RecordGate>: Sendable where Gate.Instant.Duration == 
     private var skip: Set<Int64>
     /// The parked records last reported by `waitingChanges`.
     private var counted: [WaitReason: Int] = [:]
+    /// The sends in flight last reported by `sendsChanged`.
+    private var reportedSending = 0
 
     /// `commitInterval` nil: progress is committed elsewhere (transactions), never by the loop.
     init(
@@ -101,6 +103,14 @@ struct PartitionLoop<Gate: RecordGate>: Sendable where Gate.Instant.Duration == 
     mutating func commitPoint() -> CommitPoint? {
         let point = progress()?.point
         return point == committed ? nil : point
+    }
+
+    /// The sends in flight, when they changed since the last call or `oneEnded` (for the
+    /// stall check); nil when there is nothing new to tell.
+    mutating func sendsChanged(oneEnded: Bool) -> Int? {
+        guard oneEnded || scheduler.sending != reportedSending else { return nil }
+        reportedSending = scheduler.sending
+        return reportedSending
     }
 
     /// How many more (or fewer) records wait for each reason since the last call.

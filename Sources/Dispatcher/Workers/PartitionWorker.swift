@@ -50,6 +50,7 @@ struct PartitionWorker: Sendable {
             limits.partition(partition.topicPartition, assigned: true, totals: totals)
         }
         defer { limits?.partition(partition.topicPartition, assigned: false, totals: [:]) }
+        defer { health.ended(partition.topicPartition) }
         let mailbox = Mailbox<Report>(wakeup: partition.wakeup)
         let id = ObjectIdentifier(mailbox)
         limits?.subscribe(id) { mailbox.post(.limitsChanged($0)) }
@@ -71,9 +72,14 @@ struct PartitionWorker: Sendable {
                     state.ended(lost: partition.isLost, cancelled: Task.isCancelled, now: .now)
                 }
                 take(&state, group: &group, mailbox: mailbox)
-                for report in mailbox.takeAll() { handle(report, &state, group: &group, mailbox: mailbox) }
+                let reports = mailbox.takeAll()
+                for report in reports { handle(report, &state, group: &group, mailbox: mailbox) }
                 perform(state.scheduler.timersDue(at: .now), &state, group: &group, mailbox: mailbox)
                 countWaiting(&state)
+                let oneEnded = reports.contains { if case .attempted = $0 { true } else { false } }
+                if let sending = state.sendsChanged(oneEnded: oneEnded) {
+                    health.sends(of: partition.topicPartition, inFlight: sending, oneEnded: oneEnded)
+                }
                 if state.commitDue(now: .now) { commitInBackground(&state, group: &group, mailbox: mailbox) }
                 state.checkDrained(now: .now)
                 guard state.stop == nil else { break }

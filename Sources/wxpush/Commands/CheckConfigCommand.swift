@@ -8,8 +8,8 @@ struct CheckConfigCommand: AsyncParsableCommand {
         abstract: "Validates the configuration and the rules; lists every problem with the field and the fix."
     )
 
-    @Option(help: "The configuration file.")
-    var config: String = "config/wxpush.yaml"
+    @Option(help: "The configuration file (default: $WXPUSH_CONFIG, else config/wxpush.yaml).")
+    var config: String = ConfigurationLoader.defaultPath
 
     func run() async throws {
         let resolved = try Self.loadOrExplain(config)

@@ -12,7 +12,7 @@ struct ReportCommand: AsyncParsableCommand {
     )
 
     @Option(help: "The configuration file (brokers and the results topic).")
-    var config: String = "config/wxpush.yaml"
+    var config: String = ConfigurationLoader.defaultPath
 
     @Option(help: "Only records produced within this long, e.g. 1h, 30m; all retained when omitted.")
     var since: String?

@@ -14,13 +14,13 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Runs the dispatcher: Kafka requests in, WeChat messages out, one outcome per request."
     )
 
-    @Option(help: "The configuration file.")
-    var config: String = "config/wxpush.yaml"
+    @Option(help: "The configuration file (default: $WXPUSH_CONFIG, else config/wxpush.yaml).")
+    var config: String = ConfigurationLoader.defaultPath
 
     func run() async throws {
-        LogSetup.bootstrap()
-        let logger = Logger(label: "wxpush")
         let resolved = try CheckConfigCommand.loadOrExplain(config)
+        LogSetup.bootstrap(resolved.logging)
+        let logger = Logger(label: "wxpush")
         try await refuseLiveTwin(resolved, logger: logger)
         // Before anything makes a metric handle: handles made earlier would stay no-ops.
         let registry = Self.bootstrapMetrics()
@@ -124,7 +124,7 @@ struct RunCommand: AsyncParsableCommand {
                 readiness: Readiness(
                     consumer: assembly.consumer, requestsTopic: settings.requestsTopic, wechat: assembly.wechat,
                     accounts: resolved.accounts.map(\.name)),
-                registry: registry, consumer: assembly.consumer,
+                health: assembly.service.health, stallTimeout: settings.stallTimeout, registry: registry, consumer: assembly.consumer,
                 callbacks: CallbackEndpoint(authenticators: resolved.callbacks, receipts: receipts, logger: logger),
                 intake: try resolved.http.intakeToken.map { _ throws(KafkaError) in
                     try NotificationIntake(
@@ -133,19 +133,31 @@ struct RunCommand: AsyncParsableCommand {
                         ruleTypes: resolved.ruleBook.types, accounts: resolved.accounts.map(\.name), logger: logger)
                 },
                 intakeToken: resolved.http.intakeToken, limits: assembly.limits, adminToken: resolved.http.adminToken)
-            services.append(HTTPServer.make(settings: resolved.http, endpoints: endpoints, logger: logger))
+            let http = resolved.http
+            if let adminPort = http.adminPort {
+                services.append(HTTPServer.make(settings: http, port: http.port, router: endpoints.makeRouter(.publicOnly), logger: logger))
+                services.append(HTTPServer.make(settings: http, port: adminPort, router: endpoints.makeRouter(.adminOnly), logger: logger))
+            } else {
+                services.append(HTTPServer.make(settings: http, port: http.port, router: endpoints.makeRouter(), logger: logger))
+            }
         }
         services.append(dispatcher)
         return services
     }
 
-    /// One Prometheus registry for the process; WeChat latency in buckets from 5 ms to 10 s.
+    /// One Prometheus registry for the process; WeChat latency in buckets from 5 ms to 10 s, the
+    /// end-to-end latency from 50 ms to 2 h.
     static func bootstrapMetrics() -> PrometheusCollectorRegistry {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["wxpush_wechat_request_duration_seconds"] = [
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
+        // Consumer lag included: from the request record's timestamp to its outcome.
+        factory.durationHistogramBuckets["wxpush_end_to_end_seconds"] = [
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(1800), .seconds(7200),
         ]
         MetricsSystem.bootstrap(factory)
         return registry

@@ -15,7 +15,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
     struct Options: ParsableArguments {
         @Option(help: "The configuration file (AppSecrets are not needed).")
-        var config: String = "config/wxpush.yaml"
+        var config: String = ConfigurationLoader.defaultPath
 
         @Option(help: "Partitions of the requests topics when they do not exist yet (an existing one gives its own count).")
         var partitions: Int = TopicPlan.defaultRequestPartitions

@@ -88,6 +88,7 @@ struct ConfigurationFile: Decodable, Sendable {
     struct HTTP: Decodable, Sendable {
         var host: String?
         var port: Int?
+        var adminPort: Int?
         var intakeToken: String?
         var intakeTokenEnv: String?
         var adminToken: String?
@@ -99,6 +100,7 @@ struct ConfigurationFile: Decodable, Sendable {
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case host, port
+            case adminPort = "admin_port"
             case intakeToken = "intake_token", intakeTokenEnv = "intake_token_env"
             case adminToken = "admin_token", adminTokenEnv = "admin_token_env"
             case maxConnections = "max_connections", headerTimeout = "header_timeout", bodyTimeout = "body_timeout"
@@ -125,11 +127,13 @@ struct ConfigurationFile: Decodable, Sendable {
         var instanceID: String?
         var retry: Retry?
         var priorityMinShare: Double?
+        var stallTimeout: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case retry, buffer
             case inFlight = "in_flight", drainTimeout = "drain_timeout", commitInterval = "commit_interval"
             case exactlyOnce = "exactly_once", instanceID = "instance_id", priorityMinShare = "priority_min_share"
+            case stallTimeout = "stall_timeout"
         }
     }
     struct Buffer: Decodable, Sendable {
@@ -150,12 +154,20 @@ struct ConfigurationFile: Decodable, Sendable {
         }
     }
 
+    struct Logging: Decodable, Sendable {
+        var format: String?
+        var level: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case format, level }
+    }
+
     var kafka: Kafka?
     var wechat: WeChat?
     var dispatcher: Dispatcher?
     var http: HTTP?
     /// The rules file, relative to the configuration file.
     var rules: String?
+    var logging: Logging?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case kafka, wechat, dispatcher, http, rules }
+    enum CodingKeys: String, CodingKey, CaseIterable { case kafka, wechat, dispatcher, http, rules, logging }
 }

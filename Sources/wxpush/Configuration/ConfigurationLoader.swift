@@ -1,6 +1,7 @@
 import Dispatcher
 import Foundation
 import Kafka
+import Logging
 import WeChat
 import Yams
 
@@ -16,9 +17,10 @@ struct ConfigurationLoader {
 
     func load(path: String) throws(ConfigurationProblems) -> ResolvedConfiguration {
         var problems: [String] = []
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let written = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigurationProblems(file: path, problems: ["cannot read the file; check the path given to --config"])
         }
+        let text = EnvironmentOverrides.apply(environment, to: written, &problems)
         let file: ConfigurationFile
         do {
             file = try YAMLDecoder().decode(ConfigurationFile.self, from: text)
@@ -45,18 +47,45 @@ struct ConfigurationLoader {
         }
         let rulesPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file.rules ?? "rules.yaml").path
         let (rules, ruleBook) = RulesLoader.load(path: rulesPath, &problems)
+        let logging = resolveLogging(file.logging, &problems)
         guard problems.isEmpty, let ruleBook, let rules else { throw ConfigurationProblems(file: path, problems: problems) }
         return ResolvedConfiguration(
             kafka: kafka, settings: settings, accounts: accounts, limits: limits, wechatHTTP: wechatHTTP,
-            rules: rules, ruleBook: ruleBook, http: http, callbacks: callbacks
+            rules: rules, ruleBook: ruleBook, http: http, callbacks: callbacks, logging: logging
         )
+    }
+
+    /// `--config`'s default: `WXPUSH_CONFIG`, else the shipped file.
+    static var defaultPath: String { ProcessInfo.processInfo.environment["WXPUSH_CONFIG"] ?? "config/wxpush.yaml" }
+
+    private func resolveLogging(_ file: ConfigurationFile.Logging?, _ problems: inout [String]) -> LogSetup.Settings {
+        var logging = LogSetup.Settings()
+        if let text = file?.format {
+            logging.format = LogSetup.Format(rawValue: text)
+            if logging.format == nil { problems.append("logging.format: \"\(text)\"; use text or json") }
+        }
+        if let text = file?.level {
+            logging.level = Logger.Level(rawValue: text)
+            if logging.level == nil {
+                problems.append("logging.level: \"\(text)\"; use trace, debug, info, notice, warning, error or critical")
+            }
+        }
+        return logging
     }
 
     private func resolveKafka(_ file: ConfigurationFile.Kafka?, _ problems: inout [String]) -> KafkaConfiguration {
         let brokers = environment["WXPUSH_KAFKA_BROKERS"] ?? file?.brokers ?? ""
         if brokers.isEmpty { problems.append("kafka.brokers: missing; set it (host:port,…) or WXPUSH_KAFKA_BROKERS") }
-        var configuration = KafkaConfiguration(bootstrapServers: brokers, properties: file?.properties ?? [:])
-        configuration.producerProfiles = file?.producers ?? [:]
+        func resolved(_ properties: [String: String], _ field: String) -> [String: String] {
+            properties.reduce(into: [:]) { all, property in
+                all[property.key] = SecretReference.resolve(
+                    property.value, field: "\(field).\(property.key)", environment: environment, &problems)
+            }
+        }
+        var configuration = KafkaConfiguration(bootstrapServers: brokers, properties: resolved(file?.properties ?? [:], "kafka.properties"))
+        configuration.producerProfiles = (file?.producers ?? [:]).reduce(into: [:]) { all, profile in
+            all[profile.key] = resolved(profile.value, "kafka.producers.\(profile.key)")
+        }
         problems += configuration.validate().map { "kafka.properties: \($0)" }
         for role in ProducerRole.allCases where configuration.producerProfiles[role.rawValue] != nil {
             let problem = role.configuration(configuration).validate().first { !problems.contains("kafka.properties: \($0)") }
@@ -127,6 +156,7 @@ struct ConfigurationLoader {
         settings.drainTimeout = duration(dispatcher?.drainTimeout, "dispatcher.drain_timeout", default: settings.drainTimeout, &problems)
         settings.commitInterval = duration(
             dispatcher?.commitInterval, "dispatcher.commit_interval", default: settings.commitInterval, &problems)
+        settings.stallTimeout = duration(dispatcher?.stallTimeout, "dispatcher.stall_timeout", default: settings.stallTimeout, &problems)
         settings.exactlyOnce = dispatcher?.exactlyOnce ?? settings.exactlyOnce
         if let share = dispatcher?.priorityMinShare {
             if share > 0 && share <= 0.5 {
@@ -153,7 +183,8 @@ struct ConfigurationLoader {
         settings.retry.deadline = duration(retry?.deadline, "dispatcher.retry.deadline", default: settings.retry.deadline, &problems)
         for (field, value) in [
             ("commit_interval", settings.commitInterval), ("drain_timeout", settings.drainTimeout),
-            ("retry.initial_backoff", settings.retry.initialBackoff), ("retry.deadline", settings.retry.deadline),
+            ("stall_timeout", settings.stallTimeout), ("retry.initial_backoff", settings.retry.initialBackoff),
+            ("retry.deadline", settings.retry.deadline),
         ] where value <= .zero {
             problems.append("dispatcher.\(field): \(value); use a positive duration")
         }

@@ -17,6 +17,17 @@ struct HTTPResolver {
             settings.port = port
         }
         if !(0...65_535).contains(settings.port) { problems.append("http.port: \(settings.port); use 1…65535, or 0 for no HTTP server") }
+        if let adminPort = file?.adminPort {
+            if !(1...65_535).contains(adminPort) {
+                problems.append("http.admin_port: \(adminPort); use 1…65535 (or leave it out to serve everything on http.port)")
+            } else if adminPort == settings.port {
+                problems.append("http.admin_port: \(adminPort) is http.port too; give the operator routes a port of their own")
+            } else if settings.port == 0 {
+                problems.append("http.admin_port: set, but http.port is 0 (no HTTP server); set http.port too")
+            } else {
+                settings.adminPort = adminPort
+            }
+        }
         settings.intakeToken = token(file?.intakeToken, file?.intakeTokenEnv ?? "WXPUSH_INTAKE_TOKEN", "http.intake_token", &problems)
         settings.adminToken = token(file?.adminToken, file?.adminTokenEnv ?? "WXPUSH_ADMIN_TOKEN", "http.admin_token", &problems)
         if let connections = file?.maxConnections {

@@ -15,12 +15,16 @@ struct ResolvedConfiguration: Sendable {
     var http: HTTPSettings
     /// Account name → how its callbacks are checked, for the accounts with a callback token.
     var callbacks: [String: CallbackAuthenticator]
+    var logging = LogSetup.Settings()
 }
 
 /// The HTTP server of `wxpush run` (health, metrics, callbacks, intake); port 0: none.
 struct HTTPSettings: Sendable {
     var host = "0.0.0.0"
     var port = 8080
+    /// When set, `/metrics`, the probes and the operator routes are served here instead, apart
+    /// from the public callback and intake on `port`.
+    var adminPort: Int?
     /// The bearer token `POST /v1/notifications` requires; nil: the intake is off.
     var intakeToken: String?
     /// The bearer token of the operator endpoints (`/v1/accounts/…`) and, when set, of `/metrics`; nil: they are off.

@@ -42,6 +42,7 @@ enum UnknownKeys {
                 File.Dispatcher.CodingKeys.self,
                 ["buffer": .of(File.Buffer.CodingKeys.self), "retry": .of(File.Retry.CodingKeys.self)]),
             "http": .of(File.HTTP.CodingKeys.self),
+            "logging": .of(File.Logging.CodingKeys.self),
         ])
 
     /// rules.yaml: `rules: { <type>: Rule }`.

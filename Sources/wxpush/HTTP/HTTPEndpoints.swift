@@ -6,9 +6,15 @@ import Metrics
 import Prometheus
 import Synchronization
 
-/// The routes of `wxpush run`'s HTTP server: health, readiness, metrics, WeChat callbacks.
+/// The routes of `wxpush run`'s HTTP server: health, readiness, metrics, WeChat callbacks, the
+/// intake and the operator routes. With `http.admin_port` they are split: the public port
+/// serves the callbacks and the intake, the admin port the rest.
 final class HTTPEndpoints: Sendable {
+    enum Routes { case all, publicOnly, adminOnly }
+
     let readiness: Readiness
+    let health: DispatcherHealth
+    let stallTimeout: Duration
     let registry: PrometheusCollectorRegistry
     let consumer: KafkaConsumer
     let callbacks: CallbackEndpoint
@@ -19,9 +25,12 @@ final class HTTPEndpoints: Sendable {
     private let lagGauges = Mutex<[TopicPartition: Metrics.Gauge]>([:])
 
     init(
-        readiness: Readiness, registry: PrometheusCollectorRegistry, consumer: KafkaConsumer, callbacks: CallbackEndpoint,
-        intake: NotificationIntake?, intakeToken: String?, limits: SendLimits, adminToken: String?
+        readiness: Readiness, health: DispatcherHealth, stallTimeout: Duration, registry: PrometheusCollectorRegistry,
+        consumer: KafkaConsumer, callbacks: CallbackEndpoint, intake: NotificationIntake?, intakeToken: String?, limits: SendLimits,
+        adminToken: String?
     ) {
+        self.health = health
+        self.stallTimeout = stallTimeout
         self.limits = limits
         self.adminToken = adminToken
         self.intake = intake
@@ -32,9 +41,25 @@ final class HTTPEndpoints: Sendable {
         self.callbacks = callbacks
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
+    func makeRouter(_ routes: Routes = .all) -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/healthz") { _, _ in Self.text("ok\n") }
+        if routes != .adminOnly { addPublicRoutes(router) }
+        if routes != .publicOnly { addAdminRoutes(router) }
+        return router
+    }
+
+    private func addPublicRoutes(_ router: Router<BasicRequestContext>) {
+        router.get("/wechat/callback/{account}") { request, context in
+            self.callbacks.verify(request, account: context.parameters.get("account") ?? "")
+        }
+        router.post("/wechat/callback/{account}") { request, context in
+            await self.callbacks.receive(request, account: context.parameters.get("account") ?? "")
+        }
+        router.post("/v1/notifications") { request, _ in await self.notifications(request) }
+    }
+
+    private func addAdminRoutes(_ router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in self.liveness() }
         router.get("/readyz") { _, _ in
             let report = await self.readiness.check()
             return Response(
@@ -50,19 +75,22 @@ final class HTTPEndpoints: Sendable {
             self.updateLimits()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer())))
+                body: .init(
+                    byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer() + Array(ScrapeMetrics.text(consumer: self.consumer).utf8))))
         }
-        router.get("/wechat/callback/{account}") { request, context in
-            self.callbacks.verify(request, account: context.parameters.get("account") ?? "")
-        }
-        router.post("/wechat/callback/{account}") { request, context in
-            await self.callbacks.receive(request, account: context.parameters.get("account") ?? "")
-        }
-        router.post("/v1/notifications") { request, _ in await self.notifications(request) }
         router.post("/v1/accounts/{account}/quota/reset") { request, context in
             self.resetQuota(request, account: context.parameters.get("account") ?? "")
         }
-        return router
+    }
+
+    /// 503 while a partition has had sends in flight for `stallTimeout` with none ending: the
+    /// process is wedged, and a restart redelivers what it holds. Waiting on a limit, a quota or
+    /// a backoff holds no send and is no stall.
+    private func liveness() -> Response {
+        let stalled = health.stalled(after: stallTimeout)
+        guard !stalled.isEmpty else { return Self.text("ok\n") }
+        let names = stalled.map { "\($0.partition) (\($0.for.components.seconds) s)" }.sorted().joined(separator: ", ")
+        return Self.json(503, #"{"error":"sends in flight with none ending for over \#(stallTimeout): \#(names)"}"#)
     }
 
     private func notifications(_ request: Request) async -> Response {

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// The HTTP server inside `wxpush run`: a Hummingbird application, one more service of the group.
 enum HTTPServer {
     static func make(
-        settings: HTTPSettings, endpoints: HTTPEndpoints, logger: Logger
+        settings: HTTPSettings, port: Int, router: Router<BasicRequestContext>, logger: Logger
     ) -> some Service {
         var serverLogger = logger
         // Hummingbird logs each connection and request at debug/info: keep those out of the service log.
@@ -20,12 +20,12 @@ enum HTTPServer {
         let body = amount(settings.bodyTimeout)
         let idle = amount(settings.idleTimeout)
         return Application(
-            router: endpoints.makeRouter(),
+            router: router,
             server: .http1(
                 configuration: .init(
                     additionalChannelHandlers: [ConnectionGuard(count: count, headerTimeout: header, bodyTimeout: body, idleTimeout: idle)],
                     idleTimeout: idle)),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wxpush"),
+            configuration: .init(address: .hostname(settings.host, port: port), serverName: "wxpush"),
             onServerRunning: { channel in
                 logger.notice("HTTP listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             },
