@@ -111,6 +111,8 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "Waiting", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WeChatTests", dependencies: ["WeChat", "Simulator", "Waiting"]),
         .testTarget(name: "DispatcherTests", dependencies: ["Dispatcher", "JSON", "Kafka", "WeChat", "Harness"]),
+        // deploy/: the manifests, alerts and dashboard parse, and name only metrics Sources/ exports.
+        .testTarget(name: "DeployTests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
