@@ -12,7 +12,7 @@ import Logging
 /// (the reservations of the account's parked records are void; they ask again), and log lines. `SendLimits` keeps the book behind its lock and delivers the events outside it.
 public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
     /// An account's limits changed under parked records.
-    public struct Change: Sendable, Equatable {
+    public struct Change: Sendable, Hashable {
         public var account: String
         /// The account's limit epoch now: a reservation made in an older one is void.
         public var epoch: Int
@@ -205,8 +205,9 @@ public struct AccountBook<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// The account's parked reservations are void (forgotten by its limiter unless `now` is nil:
-    /// it did so itself): a new epoch, announced to every worker. Not only to those whose parked
-    /// records were counted: a worker counts its parks once per loop turn, and a record it parked
+    /// it did so itself): a new epoch, announced to the workers with records waiting on the
+    /// account. `SendLimits` knows them from the reservations themselves (made under its lock,
+    /// with their epoch), not from the parks a worker counts once per loop turn: a record parked
     /// in the turn a change came would otherwise keep a void reservation and leave its slot unused.
     private mutating func changed(_ account: String, now: C.Instant?, quotaReset: Bool = false) {
         if let now { accounts[account]?.forgetReservations(now: now) }

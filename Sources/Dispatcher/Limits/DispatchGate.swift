@@ -10,6 +10,9 @@ struct DispatchGate: RecordGate {
     let limits: SendLimits?
     /// The priority of the partition's topic (for the account limits).
     let priority: Int
+    /// The worker's subscription to limit changes: a record that waits on an account makes it
+    /// hear that account's next change.
+    var worker: ObjectIdentifier?
     /// The rules' per-recipient throttles over this partition's recipients.
     var throttle = RecipientThrottle()
 
@@ -30,7 +33,7 @@ struct DispatchGate: RecordGate {
         guard let limits else { return .go }
         let held = item.reservation
         item.reservation = nil
-        let (decision, epoch) = limits.reserve(account: event.app, priority: priority, holding: held)
+        let (decision, epoch) = limits.reserve(account: event.app, priority: priority, holding: held, worker: worker)
         switch decision {
         case .go:
             return .go

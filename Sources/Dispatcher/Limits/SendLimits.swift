@@ -5,13 +5,19 @@ import Synchronization
 import Waiting
 
 /// The process's `AccountBook`, shared by its partition workers: the book behind one lock, its
-/// events delivered outside it (changes to the workers that subscribed, log lines to the logger).
+/// events delivered outside it (log lines to the logger; an account's change to the workers with
+/// records waiting on that account, and nothing else).
 public final class SendLimits: Sendable {
     public typealias Change = AccountBook<ContinuousClock>.Change
 
     private struct State {
         var book: AccountBook<ContinuousClock>
         var subscribers: [ObjectIdentifier: @Sendable (Change) -> Void] = [:]
+        /// Per account, the workers whose records wait on it since its last change. A worker is
+        /// added in the same locked step that gives its record a wait (and the epoch it waits
+        /// in), so no change of a later epoch can miss it; the account's next change takes the
+        /// set, and records that wait again add their worker again.
+        var waiting: [String: Set<ObjectIdentifier>] = [:]
     }
 
     private let state: Mutex<State>
@@ -37,17 +43,24 @@ public final class SendLimits: Sendable {
         hasLimits = !limits.isEmpty
     }
 
-    /// `body` on the book under the lock; then its events go out.
-    private func update<T>(_ body: (inout AccountBook<ContinuousClock>) -> T) -> T {
-        let (result, events, subscribers) = state.withLock { state in
-            let result = body(&state.book)
+    /// `body` on the book under the lock; then its events go out. A quota reset also ends the
+    /// account's backoffs (a 45009 waits for the reset), which no reservation names: it goes to
+    /// every worker.
+    private func update<T>(_ body: (inout State) -> T) -> T {
+        let (result, events, deliveries) = state.withLock { state in
+            let result = body(&state)
             let events = state.book.takeEvents()
-            return (result, events, events.isEmpty ? [:] : state.subscribers)
+            var deliveries: [Change: [@Sendable (Change) -> Void]] = [:]
+            for case .change(let change) in events {
+                let workers = change.quotaReset ? Set(state.subscribers.keys) : state.waiting.removeValue(forKey: change.account) ?? []
+                deliveries[change] = workers.compactMap { state.subscribers[$0] }
+            }
+            return (result, events, deliveries)
         }
         for event in events {
             switch event {
             case .change(let change):
-                for deliver in subscribers.values { deliver(change) }
+                for deliver in deliveries[change] ?? [] { deliver(change) }
             case .log(let level, let message):
                 logger.log(level: level, "\(message)")
             case .share(let line, let number):
@@ -68,37 +81,42 @@ public final class SendLimits: Sendable {
         state.withLock { $0.subscribers[id] = deliver }
     }
 
-    /// `AccountBook.reserve`, now.
+    /// `AccountBook.reserve`, now. A wait makes `worker` (its subscription) hear the account's
+    /// next change.
     public func reserve(
-        account: String, priority: Int = 0, holding: Int? = nil
+        account: String, priority: Int = 0, holding: Int? = nil, worker: ObjectIdentifier? = nil
     ) -> (decision: AccountLimiter<ContinuousClock>.Decision, epoch: Int) {
-        update { $0.reserve(account: account, priority: priority, holding: holding, now: .now, date: Date()) }
+        update { state in
+            let reserved = state.book.reserve(account: account, priority: priority, holding: holding, now: .now, date: Date())
+            if case .wait = reserved.decision, let worker { state.waiting[account, default: []].insert(worker) }
+            return reserved
+        }
     }
 
     /// Records of `account` and `priority` parked for its limits (+) or no longer (-).
     func parked(_ account: String, priority: Int, _ delta: Int) {
-        update { $0.parked(account, priority: priority, delta, now: .now) }
+        update { $0.book.parked(account, priority: priority, delta, now: .now) }
     }
 
-    public func answered(account: String, healthy: Bool) { update { $0.answered(account: account, healthy: healthy, now: .now) } }
+    public func answered(account: String, healthy: Bool) { update { $0.book.answered(account: account, healthy: healthy, now: .now) } }
 
-    public func quotaExhausted(account: String, date: Date) -> Date { update { $0.quotaExhausted(account: account, date: date) } }
+    public func quotaExhausted(account: String, date: Date) -> Date { update { $0.book.quotaExhausted(account: account, date: date) } }
 
     public func resetQuota(account: String) {
-        update { $0.resetQuota(account: account, now: .now) }
+        update { $0.book.resetQuota(account: account, now: .now) }
         recalibrate.signal()
     }
 
     public func calibrate(account: String, dailyLimit: Int, usedToday: Int) {
-        update { $0.calibrate(account: account, dailyLimit: dailyLimit, usedToday: usedToday, now: .now, date: Date()) }
+        update { $0.book.calibrate(account: account, dailyLimit: dailyLimit, usedToday: usedToday, now: .now, date: Date()) }
     }
 
     public func setExchangedShare(_ share: Double?, for account: String) {
-        update { $0.setExchangedShare(share, for: account, now: .now) }
+        update { $0.book.setExchangedShare(share, for: account, now: .now) }
     }
 
     public func partition(_ partition: TopicPartition, assigned: Bool, totals: [String: Int]) {
-        update { $0.partition(partition, assigned: assigned, totals: totals, now: .now) }
+        update { $0.book.partition(partition, assigned: assigned, totals: totals, now: .now) }
     }
 
     public var partitionShare: Double { read(\.partitionShare) }

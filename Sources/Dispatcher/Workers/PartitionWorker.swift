@@ -56,7 +56,7 @@ struct PartitionWorker: Sendable {
         limits?.subscribe(id) { mailbox.post(.limitsChanged($0)) }
         defer { limits?.subscribe(id, nil) }
         let start = await startingPoint()
-        var gate = DispatchGate(rules: processor.rules, limits: limits, priority: priority)
+        var gate = DispatchGate(rules: processor.rules, limits: limits, priority: priority, worker: id)
         var sentLog: SentLogState?
         if publisher.sentLog != nil {
             guard let found = await sentLogStart(committed: start.committed, throttle: &gate.throttle) else { return }
