@@ -21,7 +21,7 @@ enum DispatchMetrics {
         Counter(label: "wxpush_internal_records_skipped_total", dimensions: [("topic", topic.rawValue)]).increment()
     }
 
-    enum InternalTopic: String { case demand, progress, msgids, sent }
+    enum InternalTopic: String { case demand, progress, msgids, sent, recipients }
 
     static func commit(succeeded: Bool) { (succeeded ? commitsOK : commitsFailed).increment() }
 

@@ -14,6 +14,8 @@ public struct DispatcherAssembly: Sendable {
     public let service: DispatcherService
     /// The accounts' limits and circuit breakers (operators clear quota waits through it).
     public let limits: SendLimits
+    /// Recipients who left or refused; a `RecipientFeed` fills it (nil without a recipients topic).
+    public let suppressions: Suppressions?
 
     public init(
         kafka: KafkaConfiguration, settings: DispatcherSettings, accounts: [WeChatAccount], rules: RuleBook,
@@ -64,6 +66,8 @@ public struct DispatcherAssembly: Sendable {
         let sendLimits = SendLimits(
             limits: limits, breakers: accounts.map(\.name), minimumShare: settings.priorityMinimumShare, logger: logger)
         self.limits = sendLimits
+        let suppressions = settings.recipientsTopic.isEmpty ? nil : Suppressions()
+        self.suppressions = suppressions
         service = DispatcherService(
             consumer: consumer,
             publisher: OutcomePublisher(
@@ -74,11 +78,12 @@ public struct DispatcherAssembly: Sendable {
                         producer: producer, consumer: consumer, transactionalID: settings.transactionalID,
                         progress: ProgressLog(topic: settings.progressTopic, group: settings.groupID),
                         reader: reader, interval: settings.commitInterval, logger: logger) : nil,
-                sentLog: sentLogProducer.map { SentLog(topic: settings.sentTopic, producer: $0, reader: reader) }),
+                sentLog: sentLogProducer.map { SentLog(topic: settings.sentTopic, producer: $0, reader: reader) },
+                recipientsTopic: settings.recipientsTopic.isEmpty ? nil : settings.recipientsTopic),
             processor: EventProcessor(
                 rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock(),
                 quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) },
-                answered: { sendLimits.answered(account: $0, healthy: $1) }),
+                answered: { sendLimits.answered(account: $0, healthy: $1) }, suppressions: suppressions),
             settings: settings, stats: stats, limits: sendLimits, logger: logger
         )
     }

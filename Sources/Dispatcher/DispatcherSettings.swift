@@ -17,6 +17,9 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// Each instance's demand per limited account (compacted), for re-dividing account limits by
     /// demand (`DemandExchange`). Empty: shares follow partitions only.
     public var demandTopic: String = "wxpush.demand"
+    /// Recipients WeChat said left or refused, per scope (compacted; `RecipientRecord`), read by
+    /// every instance so none calls WeChat for them. Empty: no suppression.
+    public var recipientsTopic: String = "wxpush.recipients"
     /// Request topics with a priority each (`requestsTopic` included; unlisted topics have 0):
     /// when an account's rate binds, the highest priority with records waiting gets the budget
     /// first and the others keep `priorityMinimumShare` of it together.

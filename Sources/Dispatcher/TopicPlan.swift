@@ -96,6 +96,15 @@ public struct TopicPlan: Sendable {
                     configs: ["cleanup.policy": "compact,delete", "retention.ms": Self.threeDaysMilliseconds],
                     why: "msgid → request id for every instance's sends, so any instance can turn a receipt into an outcome"))
         }
+        if !settings.recipientsTopic.isEmpty {
+            topics.append(
+                Topic(
+                    setting: "kafka.topics.recipients", name: settings.recipientsTopic, partitions: 3, required: .any,
+                    configs: ["cleanup.policy": "compact"],
+                    why:
+                        "each recipient's latest status per scope (left, refused, back), read whole by every instance; a status feed for backends too"
+                ))
+        }
         if sharesLimits, !settings.demandTopic.isEmpty {
             topics.append(
                 Topic(

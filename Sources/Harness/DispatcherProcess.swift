@@ -93,7 +93,7 @@ extension EmbeddedPipeline {
               topics:
                 { requests: \(requests), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
                   progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
-                  demand: \(options.demandExchange ? settings.demandTopic : "\"\"") }
+                  demand: \(options.demandExchange ? settings.demandTopic : "\"\""), recipients: \(settings.recipientsTopic) }
               properties: { session.timeout.ms: "\(options.sessionTimeoutMilliseconds)", heartbeat.interval.ms: "500" }
             \(options.producers.map { "  producers: \($0)" } ?? "")
             wechat:

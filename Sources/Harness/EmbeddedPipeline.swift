@@ -46,7 +46,8 @@ public final class EmbeddedPipeline: Sendable {
         settings.progressTopic = "wxpush.progress.\(suffix)"
         settings.msgidsTopic = "wxpush.msgids.\(suffix)"
         settings.sentTopic = "wxpush.sent.\(suffix)"
-        settings.demandTopic = "wxpush.demand.\(suffix)"  // created; the children use it when asked to
+        settings.demandTopic = "wxpush.demand.\(suffix)"
+        settings.recipientsTopic = "wxpush.recipients.\(suffix)"  // created; the children use it when asked to
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
         let plan = TopicPlan(

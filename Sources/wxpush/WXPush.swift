@@ -11,7 +11,7 @@ struct WXPush: AsyncParsableCommand {
         version: "wxpush \(version) (librdkafka \(KafkaLibrary.version))",
         subcommands: [
             RunCommand.self, DemoCommand.self, SimulateCommand.self, DevKafkaCommand.self, CheckConfigCommand.self, TopicsCommand.self,
-            ReportCommand.self, RenderCommand.self, DLQCommand.self,
+            ReportCommand.self, RenderCommand.self, DLQCommand.self, RecipientsCommand.self,
             BenchCommand.self,
         ]
     )

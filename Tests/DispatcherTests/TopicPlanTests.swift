@@ -23,13 +23,15 @@ struct TopicPlanTests {
     func topics() {
         #expect(
             plan.topics.map(\.name) == [
-                "wxpush.requests", "wxpush.results", "wxpush.dlq", "wxpush.progress", "wxpush.sent", "wxpush.msgids", "wxpush.demand",
+                "wxpush.requests", "wxpush.results", "wxpush.dlq", "wxpush.progress", "wxpush.sent", "wxpush.msgids", "wxpush.recipients",
+                "wxpush.demand",
             ])
         let unlimited = TopicPlan(settings: DispatcherSettings(), sharesLimits: false)
         #expect(!unlimited.topics.map(\.name).contains("wxpush.demand"))
         var settings = DispatcherSettings()
         settings.exactlyOnce = false
         settings.sentTopic = ""
+        settings.recipientsTopic = ""
         #expect(
             TopicPlan(settings: settings).topics.map(\.name) == [
                 "wxpush.requests", "wxpush.results", "wxpush.dlq", "wxpush.msgids", "wxpush.demand",

@@ -28,7 +28,7 @@ struct TopicsTests {
         let good = try WXPushProcess(["topics", "check", "--config", planned])
         #expect(try await good.waitForExit(timeout: .seconds(30)) == 0, "\(good.stdoutLines)")
         #expect(good.stdoutLines.contains { $0.hasPrefix("note: configurations not checked") }, "\(good.stdoutLines)")
-        #expect(good.stdoutLines.last?.hasPrefix("OK: 6 topics fit the plan") == true, "\(good.stdoutLines)")
+        #expect(good.stdoutLines.last?.hasPrefix("OK: 7 topics fit the plan") == true, "\(good.stdoutLines)")
 
         let auto = try configuration(
             run,
@@ -90,7 +90,7 @@ struct TopicsTests {
               topics:
                 { requests: wxpush.requests.\(suffix), results: \(results ?? "wxpush.results.\(suffix)"), dlq: wxpush.dlq.\(suffix),
                   progress: wxpush.progress.\(suffix), msgids: wxpush.msgids.\(suffix), sent: \(sent ?? "wxpush.sent.\(suffix)"),
-                  demand: wxpush.demand.\(suffix) }
+                  demand: wxpush.demand.\(suffix), recipients: wxpush.recipients.\(suffix) }
             wechat:
               accounts:
                 default: { appid: wxlane, token_mode: stable, limits: { rate: 100/s } }

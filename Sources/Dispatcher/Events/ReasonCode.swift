@@ -25,4 +25,6 @@ public enum ReasonCode: String, Sendable, CaseIterable {
     case fateUnknown = "fate_unknown"
     /// WeChat accepted this id before (the sent log); `msgid` is the first send's.
     case alreadySent = "already_sent"
+    /// The recipient left or refused (the recipients topic): no WeChat call was made.
+    case suppressed
 }

@@ -14,6 +14,8 @@ public struct OutcomePublisher: Sendable {
     public let deadLetterTopic: String
     /// Where each `sent` outcome's msgid → request id goes (for receipts); nil: nowhere.
     public let msgidsTopic: String?
+    /// Where what an outcome says about its recipient goes (43004, 43101: `RecipientRecord`); nil: nowhere.
+    public let recipientsTopic: String?
     /// The largest record to send (librdkafka's `message.max.bytes` is 1,000,000 by default, and
     /// brokers often have less): a bigger DLQ copy becomes a reference copy.
     public let maxRecordBytes: Int
@@ -31,8 +33,9 @@ public struct OutcomePublisher: Sendable {
 
     public init(
         producer: KafkaProducer, resultsTopic: String, deadLetterTopic: String, msgidsTopic: String? = nil, maxRecordBytes: Int = 900_000,
-        backoff: Backoff = .publish, transactions: OutcomeTransactions? = nil, sentLog: SentLog? = nil
+        backoff: Backoff = .publish, transactions: OutcomeTransactions? = nil, sentLog: SentLog? = nil, recipientsTopic: String? = nil
     ) {
+        self.recipientsTopic = recipientsTopic
         self.sentLog = sentLog
         self.producer = producer
         self.resultsTopic = resultsTopic
@@ -48,6 +51,9 @@ public struct OutcomePublisher: Sendable {
         if outcome.needsDeadLetter { pending.append(deadLetterRecord(outcome, original: original, limit: maxRecordBytes)) }
         if outcome.status == .sent, let msgid = outcome.msgid, let msgidsTopic {
             pending.append(MsgidRecord.make(topic: msgidsTopic, msgid: msgid, outcome: outcome.capped()))
+        }
+        if let recipientsTopic, let recipient = RecipientRecord.from(outcome.capped()) {
+            pending.append(recipient.record(topic: recipientsTopic))
         }
         var attempt = 0
         while true {

@@ -25,12 +25,15 @@ public final class ReceiptPublisher: Sendable {
     private let lookupWait: Duration
     /// Where the published-receipt markers go (the msgids topic); nil: this instance only.
     private let markersTopic: String?
+    /// Where what a callback says about its sender goes (`RecipientRecord`); nil: nowhere.
+    private let recipientsTopic: String?
     private let logger: Logger
 
     public init(
-        producer: KafkaProducer, resultsTopic: String, index: MsgidIndex, markersTopic: String? = nil, lookupWait: Duration = .seconds(2),
-        logger: Logger
+        producer: KafkaProducer, resultsTopic: String, index: MsgidIndex, markersTopic: String? = nil, recipientsTopic: String? = nil,
+        lookupWait: Duration = .seconds(2), logger: Logger
     ) {
+        self.recipientsTopic = recipientsTopic
         self.markersTopic = markersTopic
         self.producer = producer
         self.resultsTopic = resultsTopic
@@ -61,6 +64,21 @@ public final class ReceiptPublisher: Sendable {
                 "receipt not acknowledged; WeChat will call again", metadata: ["msgid": "\(receipt.msgid)", "error": "\(error)"])
             return .failed("\(error)")
         }
+    }
+}
+
+extension ReceiptPublisher {
+    /// The callback's word on its sender (unfollowed, refused a template, came back) on the
+    /// recipients topic; false when not acknowledged (WeChat then calls again).
+    public func publish(_ records: [RecipientRecord]) async -> Bool {
+        guard let recipientsTopic else { return true }
+        for record in records {
+            do throws(KafkaError) { _ = try await producer.send(record.record(topic: recipientsTopic)) } catch {
+                logger.warning("recipient status not acknowledged; WeChat will call again", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
+        return true
     }
 }
 

@@ -20,13 +20,16 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let quotaExhausted: @Sendable (_ account: String, _ at: Date) -> Date
     /// Every answer (or transport failure) of a send: whether the account's API looked healthy.
     let answered: @Sendable (_ account: String, _ healthy: Bool) -> Void
+    /// Recipients who left or refused (the recipients topic); nil: none are suppressed.
+    let suppressions: Suppressions?
 
     public init(
         rules: RuleBook, sender: any MessageSender, retry: RetryPolicy, clock: C,
         now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         quotaExhausted: @escaping @Sendable (String, Date) -> Date = { QuotaReset.shanghaiMidnight.next(after: $1) },
-        answered: @escaping @Sendable (String, Bool) -> Void = { _, _ in }
+        answered: @escaping @Sendable (String, Bool) -> Void = { _, _ in }, suppressions: Suppressions? = nil
     ) {
+        self.suppressions = suppressions
         self.quotaExhausted = quotaExhausted
         self.answered = answered
         self.rules = rules
@@ -91,6 +94,13 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         case .success(let message):
             outcome.templateID = message.templateID
             outcome.messageKind = message.kind
+            if let suppressed = suppressions?.suppression(
+                app: event.app, openid: event.to, kind: message.kind, templateID: message.templateID)
+            {
+                // WeChat said so (or an operator): no call, nothing for the DLQ.
+                let reason = "suppressed: \(suppressed.source) at \(Timestamp.format(suppressed.at)) (\(suppressed.scope.text))"
+                return .finished(outcome.finished(.rejected, .suppressed, reason, at: now()))
+            }
             return .send(PendingSend(message: message, event: event, outcome: outcome))
         }
     }

@@ -105,6 +105,12 @@ struct RunCommand: AsyncParsableCommand {
                     index: index,
                     logger: logger))
         }
+        if let suppressions = assembly.suppressions {
+            services.append(
+                try RecipientFeed(
+                    kafka: resolved.kafka, topic: settings.recipientsTopic, group: settings.groupID, instanceID: settings.instanceID,
+                    suppressions: suppressions, logger: logger))
+        }
         // Receipts and demand go straight out (the dispatcher's producer may be transactional).
         let producer = try KafkaProducer(configuration: ProducerRole.signals.configuration(resolved.kafka), logger: logger)
         if assembly.limits.hasLimits {
@@ -119,7 +125,8 @@ struct RunCommand: AsyncParsableCommand {
         if resolved.http.port != 0 {
             let receipts = ReceiptPublisher(
                 producer: producer, resultsTopic: settings.resultsTopic, index: index,
-                markersTopic: settings.msgidsTopic.isEmpty ? nil : settings.msgidsTopic, logger: logger)
+                markersTopic: settings.msgidsTopic.isEmpty ? nil : settings.msgidsTopic,
+                recipientsTopic: settings.recipientsTopic.isEmpty ? nil : settings.recipientsTopic, logger: logger)
             let endpoints = HTTPEndpoints(
                 readiness: Readiness(
                     consumer: assembly.consumer, requestsTopic: settings.requestsTopic, wechat: assembly.wechat,

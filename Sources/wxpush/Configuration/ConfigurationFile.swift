@@ -18,8 +18,9 @@ struct ConfigurationFile: Decodable, Sendable {
         var msgids: String?
         var sent: String?
         var demand: String?
+        var recipients: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, sent, demand }
+        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, sent, demand, recipients }
     }
     /// `requests: wxpush.requests`, or a list of topics with a priority each:
     /// `requests: [{ topic: wxpush.requests.high, priority: 1 }, { topic: wxpush.requests, priority: 0 }]`.

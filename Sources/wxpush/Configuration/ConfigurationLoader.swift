@@ -106,6 +106,7 @@ struct ConfigurationLoader {
         settings.msgidsTopic = topics?.msgids ?? settings.msgidsTopic
         settings.sentTopic = topics?.sent ?? settings.sentTopic
         settings.demandTopic = topics?.demand ?? settings.demandTopic
+        settings.recipientsTopic = topics?.recipients ?? settings.recipientsTopic
         settings.groupID = file.kafka?.group ?? settings.groupID
         for (field, value) in [
             ("requests", settings.requestsTopic), ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic),
@@ -119,6 +120,7 @@ struct ConfigurationLoader {
             settings.allRequestTopics.map { ("requests", $0) } + [
                 ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
                 ("msgids", settings.msgidsTopic), ("sent", settings.sentTopic), ("demand", settings.demandTopic),
+                ("recipients", settings.recipientsTopic),
             ]
         for (field, topic) in roles where !topic.isEmpty && !Self.isTopicName(topic) {
             problems.append(

@@ -44,8 +44,16 @@ struct CallbackEndpoint: Sendable {
             refusals.warn(account, logger) { "callback refused: \(error)\($0)" }
             return Self.count(account, "refused", .unauthorized)
         }
+        let recipients = RecipientRecord.all(in: message, app: account)
+        if !recipients.isEmpty {
+            guard await self.receipts.publish(recipients) else { return Self.count(account, "unpublished", .serviceUnavailable) }
+            for record in recipients {
+                logger.info(
+                    "recipient \(record.status.rawValue)", metadata: ["scope": "\(record.scope.text)", "source": "\(record.source)"])
+            }
+        }
         let receipts = DeliveryReceipt.all(in: message)
-        guard !receipts.isEmpty else { return Self.success(account, "ignored") }
+        guard !receipts.isEmpty else { return Self.success(account, recipients.isEmpty ? "ignored" : "recipient") }
         var duplicates = 0
         for receipt in receipts {
             switch await self.receipts.publish(receipt, account: account) {
