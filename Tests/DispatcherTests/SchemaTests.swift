@@ -68,6 +68,7 @@ struct SchemaTests {
                 switch object?["kind"] as? String ?? "" {
                 case "dispatch": "outcome"
                 case "receipt": "receipt"
+                case "recipient": "recipient"
                 default: "request"
                 }
             return (shape: shape, bytes: Array(block.utf8))
@@ -76,7 +77,7 @@ struct SchemaTests {
 
     @Test("each schema is draft 2020-12 JSON, names itself, and uses only keywords the validator checks")
     func schemasLoad() throws {
-        for name in ["request", "outcome", "receipt"] {
+        for name in ["request", "outcome", "receipt", "recipient"] {
             let document = try Self.document(name)
             #expect(document["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema", "\(name)")
             #expect(document["$id"] as? String == "https://wxpush.dev/schema/\(name).schema.json", "\(name)")
@@ -187,6 +188,21 @@ struct SchemaTests {
         }
     }
 
+    @Test("recipient statuses as RecipientRecord writes them validate, for every scope and status, and read back")
+    func recipients() throws {
+        let validator = try Self.validator("recipient")
+        for scope in [RecipientRecord.Scope.officialAccount, .template("TID-1")] {
+            for (status, source) in [(RecipientRecord.Status.suppressed, "unsubscribe"), (.lifted, "operator")] {
+                let record = RecipientRecord(
+                    app: "default", openid: "oXyz", scope: scope, status: status, source: source,
+                    at: Date(timeIntervalSince1970: 1_795_338_000))
+                let bytes = record.record(topic: "wxpush.recipients").value
+                Self.expectValid(validator, bytes)
+                #expect(RecipientRecord.decode(bytes) == record)
+            }
+        }
+    }
+
     /// The harness's mix includes invalid events (not JSON, no recipient) and valid ones wxpush later
     /// rejects (unknown type, missing variable): the schema covers decoding only, as the decoder does.
     @Test("the harness's sample events: the schema accepts exactly those RequestEvent.decode takes")
@@ -205,7 +221,7 @@ struct SchemaTests {
         #expect(refused > 0, "the mix has invalid events, so both verdicts are compared")
     }
 
-    @Test("docs/contract.md's request examples validate and decode; its receipt example validates")
+    @Test("docs/contract.md's request examples validate and decode; its receipt and recipient examples validate")
     func contractExamples() throws {
         let examples = try Self.contractBlocks()
         let requests = try Self.validator("request")
@@ -216,6 +232,9 @@ struct SchemaTests {
         }
         let receipts = try Self.validator("receipt")
         for example in examples where example.shape == "receipt" { Self.expectValid(receipts, example.bytes) }
+        let recipients = try Self.validator("recipient")
+        #expect(examples.contains { $0.shape == "recipient" }, "the contract shows a recipient status")
+        for example in examples where example.shape == "recipient" { Self.expectValid(recipients, example.bytes) }
     }
 
     @Test("docs/contract.md's outcome example")
