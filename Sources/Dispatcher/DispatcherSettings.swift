@@ -41,6 +41,10 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// `/healthz` fails when a partition has had sends in flight this long without one ending:
     /// something is wedged, and a restart redelivers its records.
     public var stallTimeout: Duration = .seconds(120)
+    /// A request whose id this partition sent within this window (the sent log, then its own
+    /// sends) is answered `sent`/`already_sent` with the first msgid instead of being sent again.
+    /// Zero: only redeliveries of the same record are answered so.
+    public var dedupWindow: Duration = .seconds(86_400)
     public var retry: RetryPolicy
     /// Outcomes, DLQ copies and input offsets committed together in Kafka transactions, so a
     /// `read_committed` reader sees exactly one outcome per request across crashes and rebalances.

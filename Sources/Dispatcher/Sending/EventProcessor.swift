@@ -115,6 +115,17 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         return outcome.finished(.sent, .alreadySent, "already_sent: accepted by WeChat before a restart or rebalance (sent log)", at: now())
     }
 
+    /// The outcome of a request whose id was sent within the dedup window (another record, maybe
+    /// from a producer's retry): `sent` with the first send's msgid, no attempt made.
+    public func duplicate(_ pending: PendingSend, msgid: Int64, sentAt: Date) -> Outcome {
+        var outcome = pending.outcome
+        outcome.msgid = msgid
+        outcome.errcode = 0
+        outcome.errmsg = "ok"
+        let reason = "already_sent: this id was sent at \(Timestamp.format(sentAt)) (within dispatcher.dedup_window)"
+        return outcome.finished(.sent, .alreadySent, reason, at: now())
+    }
+
     /// The outcome of a request over its rule's per-recipient throttle (`on_excess: reject`).
     public func throttled(_ pending: PendingSend, reason: String) -> Outcome {
         pending.outcome.finished(.rejected, .recipientThrottled, reason, at: now())

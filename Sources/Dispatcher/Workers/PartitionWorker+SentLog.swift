@@ -40,13 +40,14 @@ struct SentLogState: Sendable {
 
 extension PartitionWorker {
     /// Reads the sent log for this partition: the records above `committed` that were sent, and
-    /// the sends within the rules' longest throttle window (counted into `throttle`). Asked again
+    /// the sends within the rules' longest throttle window (counted into `throttle`) and the
+    /// dedup window (into `recent`). Asked again
     /// while the brokers do not answer: without it a redone record could reach its user twice.
     /// nil without a sent log, or if the partition ends first.
-    func sentLogStart(committed: CommitPoint?, throttle: inout RecipientThrottle) async -> SentLogState? {
+    func sentLogStart(committed: CommitPoint?, throttle: inout RecipientThrottle, recent: inout RecentSends) async -> SentLogState? {
         guard let sentLog = publisher.sentLog else { return nil }
         let source = partition.topicPartition
-        let window = processor.rules.longestThrottleWindow
+        let window = max(processor.rules.longestThrottleWindow, recent.window)
         let found = await whileOwned("the sent log could not be read; sends wait for it") { () throws(KafkaError) in
             let logPartition = try await sentLog.partition(for: source)
             let reading = try await sentLog.read(
@@ -60,6 +61,7 @@ extension PartitionWorker {
             logger.info("\(source): \(reading.alreadySent.count) records were sent before (sent log); their outcomes come from it")
         }
         for entry in reading.recent {
+            if let at = entry.at { recent.sent(entry.id, msgid: entry.msgid, at: at) }
             guard let rule = processor.rules.throttle(for: entry.type), let to = entry.to, let at = entry.at else { continue }
             throttle.record(type: entry.type ?? "", to: to, rule: rule, at: at)
         }

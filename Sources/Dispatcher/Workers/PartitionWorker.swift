@@ -58,13 +58,16 @@ struct PartitionWorker: Sendable {
         let start = await startingPoint()
         var gate = DispatchGate(rules: processor.rules, limits: limits, priority: priority, worker: id)
         var sentLog: SentLogState?
+        var recentSends = RecentSends(window: Double(settings.dedupWindow.components.seconds))
         if publisher.sentLog != nil {
-            guard let found = await sentLogStart(committed: start.committed, throttle: &gate.throttle) else { return }
+            guard let found = await sentLogStart(committed: start.committed, throttle: &gate.throttle, recent: &recentSends) else {
+                return
+            }
             sentLog = found
         }
         var state = State(
             scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), committed: start.committed, skip: start.skip,
-            sentLog: sentLog, commitInterval: publisher.transactions == nil ? settings.commitInterval : nil,
+            sentLog: sentLog, recentSends: recentSends, commitInterval: publisher.transactions == nil ? settings.commitInterval : nil,
             drainTimeout: settings.drainTimeout, now: .now)
         await withDiscardingTaskGroup { group in
             while state.stop == nil {
@@ -180,9 +183,12 @@ struct PartitionWorker: Sendable {
         case .attempted(let offset, .finished(let outcome)):
             // Counted before the recipient's next record gets its turn (in `attemptEnded`).
             state.scheduler.gate.sent(outcome)
+            if outcome.status == .sent, outcome.attempts > 0, let msgid = outcome.msgid {
+                state.recentSends.sent(outcome.id, msgid: msgid, at: outcome.completedAt)
+            }
             perform(state.scheduler.attemptEnded(offset, now: .now), &state, group: &group, mailbox: mailbox)
             // Into the sent log first: its offset will be at least the next one.
-            let logSent = outcome.status == .sent && outcome.msgid != nil && state.sentLog != nil
+            let logSent = outcome.status == .sent && outcome.attempts > 0 && outcome.msgid != nil && state.sentLog != nil
             if logSent { state.sentLog?.writing(offset) }
             publish(offset, outcome, state, logSent: logSent, group: &group, mailbox: mailbox)
         case .attempted(let offset, .retry(let send, let instant)):
@@ -218,6 +224,12 @@ struct PartitionWorker: Sendable {
             switch action {
             case .send(let offset):
                 guard let send = state.scheduler.item(offset)?.send else { continue }
+                // Checked at its turn, not on arrival: an earlier record of the id (the same
+                // recipient, so the same turn order) may have been sent since.
+                if let first = state.recentSends.first(send.event.id, now: Date()) {
+                    mailbox.post(.attempted(offset, .finished(processor.duplicate(send, msgid: first.msgid, sentAt: first.at))))
+                    continue
+                }
                 group.addTask {
                     DispatchMetrics.inFlight.increment()
                     defer { DispatchMetrics.inFlight.decrement() }

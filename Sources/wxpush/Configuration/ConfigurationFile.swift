@@ -129,12 +129,13 @@ struct ConfigurationFile: Decodable, Sendable {
         var retry: Retry?
         var priorityMinShare: Double?
         var stallTimeout: String?
+        var dedupWindow: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case retry, buffer
             case inFlight = "in_flight", drainTimeout = "drain_timeout", commitInterval = "commit_interval"
             case exactlyOnce = "exactly_once", instanceID = "instance_id", priorityMinShare = "priority_min_share"
-            case stallTimeout = "stall_timeout"
+            case stallTimeout = "stall_timeout", dedupWindow = "dedup_window"
         }
     }
     struct Buffer: Decodable, Sendable {

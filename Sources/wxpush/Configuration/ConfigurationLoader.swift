@@ -159,6 +159,11 @@ struct ConfigurationLoader {
         settings.commitInterval = duration(
             dispatcher?.commitInterval, "dispatcher.commit_interval", default: settings.commitInterval, &problems)
         settings.stallTimeout = duration(dispatcher?.stallTimeout, "dispatcher.stall_timeout", default: settings.stallTimeout, &problems)
+        if dispatcher?.dedupWindow == "0" {
+            settings.dedupWindow = .zero
+        } else {
+            settings.dedupWindow = duration(dispatcher?.dedupWindow, "dispatcher.dedup_window", default: settings.dedupWindow, &problems)
+        }
         settings.exactlyOnce = dispatcher?.exactlyOnce ?? settings.exactlyOnce
         if let share = dispatcher?.priorityMinShare {
             if share > 0 && share <= 0.5 {
