@@ -53,6 +53,15 @@ public struct PipelineRun: Sendable {
     public func execute(logger: Logger) async throws -> RunResult {
         let pipeline = try await EmbeddedPipeline.start(
             partitions: partitions, simulator: simulator, standIn: standIn, broker: broker, logger: logger)
+        let result: Result<RunResult, any Error>
+        do { result = .success(try await measure(on: pipeline, logger: logger)) } catch { result = .failure(error) }
+        // Every client of the run (dispatcher, reader, generator) is gone with `measure`'s frame: the
+        // embedded Kafka stops last, so no client logs its refused reconnects.
+        await pipeline.stop()
+        return try result.get()
+    }
+
+    private func measure(on pipeline: EmbeddedPipeline, logger: Logger) async throws -> RunResult {
         let stats = DispatchStats()
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         let generator = try LoadGenerator(kafka: pipeline.kafka, topic: pipeline.settings.requestsTopic)
@@ -63,14 +72,12 @@ public struct PipelineRun: Sendable {
             dispatcher = try await start(on: pipeline, stats: stats, collector: collector, generator: generator, logger: logger)
         } catch {
             await collector.stop()
-            await pipeline.stop()
             throw error
         }
         let detach: (@Sendable () async -> Void)?
         do { detach = try await attach?(pipeline) } catch {
             try? await dispatcher.stop()
             await collector.stop()
-            await pipeline.stop()
             throw error
         }
         let usageBefore = dispatcher.usage()
@@ -91,7 +98,6 @@ public struct PipelineRun: Sendable {
             }
         } catch {
             try? await stopDispatching()
-            await pipeline.stop()
             throw error
         }
         let end = Date().timeIntervalSince1970
@@ -100,11 +106,7 @@ public struct PipelineRun: Sendable {
         let standInCPU = pipeline.standInCPUSeconds.map { $0 - (standInCPUBefore ?? 0) }
         await detach?()
         try await stopDispatching()
-        let wechat: SimulatorStats
-        do { wechat = try await pipeline.wechatStats() } catch {
-            await pipeline.stop()
-            throw error
-        }
+        let wechat = try await pipeline.wechatStats()
         let usage = DispatcherUsage(
             cpuSeconds: usageAfter.cpuSeconds - usageBefore.cpuSeconds, peakResidentMiB: usageAfter.peakResidentMiB,
             isolated: usageAfter.isolated)
@@ -116,7 +118,6 @@ public struct PipelineRun: Sendable {
             // Tansu's ListOffsets answers a wrong high watermark (a known gap of it): no lag there.
             uncommitted: broker == .embedded ? try await pipeline.uncommittedRequests() : nil
         )
-        await pipeline.stop()
         return result
     }
 

@@ -20,6 +20,18 @@ struct OperatorCommandsTests {
         return (status, process.stdoutLines.joined(separator: "\n"))
     }
 
+    @Test(
+        "`wxpush demo` as the README's first command runs it: exit 0, a summary, and not one line on stderr (its clients close before the embedded Kafka)"
+    )
+    func demoEndsCleanly() async throws {
+        let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("wxpush-demo-\(UUID().uuidString.prefix(8)).log")
+        let demo = try WXPushProcess(["demo", "--events", "200"], stderr: stderr)
+        #expect(try await demo.waitForExit(timeout: .seconds(120)) == 0)
+        #expect(demo.stdoutLines.contains { $0.contains("ordering") && $0.contains("in offset order") }, "\(demo.stdoutLines)")
+        let errors = try String(contentsOf: stderr, encoding: .utf8)
+        #expect(errors.isEmpty, "\(errors)")
+    }
+
     @Test("render shows the body each shipped rule makes, names a cut field, and a rejection with its reason code")
     func render() async throws {
         let config = Self.root.appendingPathComponent("config/wxpush.yaml").path
