@@ -38,6 +38,23 @@ public final class KafkaPartitionReader: Sendable {
         }
     }
 
+    /// Every record of every partition of `topic` kept now (from `since` when given), partition
+    /// by partition in offset order: for operator commands over small topics.
+    public func readAll(_ topic: String, since: Date? = nil, timeout: Duration = .seconds(60)) async throws(KafkaError) -> [KafkaMessage] {
+        var records: [KafkaMessage] = []
+        for index in 0..<(try await partitionCount(of: topic)) {
+            let partition = TopicPartition(topic: topic, partition: Int32(index))
+            var start = try await watermarks(for: partition).low
+            // The brokers' time index skips what is older (a cluster without one answers nothing: read all).
+            if let since, let found = try? await offsets([partition], atOrAfter: since)[partition] ?? nil { start = found }
+            for record in try await read(partition, from: start, timeout: timeout) {
+                if let since, let written = record.timestampMilliseconds, Double(written) / 1000 < since.timeIntervalSince1970 { continue }
+                records.append(record)
+            }
+        }
+        return records
+    }
+
     /// The number of partitions of `topic` (from the brokers' metadata).
     public func partitionCount(of topic: String, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Int {
         try await client.blocking(timeout: timeout) { [client] (ms) throws(KafkaError) in

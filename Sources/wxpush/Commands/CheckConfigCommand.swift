@@ -19,10 +19,13 @@ struct CheckConfigCommand: AsyncParsableCommand {
         )
     }
 
-    /// The resolved configuration, or every problem on stderr and exit code 1.
-    static func loadOrExplain(_ path: String) throws -> ResolvedConfiguration {
+    /// The resolved configuration, or every problem on stderr and exit code 1. Commands that
+    /// never call WeChat pass `requiresSecrets: false`.
+    static func loadOrExplain(_ path: String, requiresSecrets: Bool = true) throws -> ResolvedConfiguration {
+        var loader = ConfigurationLoader()
+        loader.requiresSecrets = requiresSecrets
         do {
-            return try ConfigurationLoader().load(path: path)
+            return try loader.load(path: path)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)

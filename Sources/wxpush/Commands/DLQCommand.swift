@@ -42,30 +42,14 @@ struct DLQCommand: AsyncParsableCommand {
         /// The configuration and the copies that match, in partition and offset order.
         func read() async throws -> (ResolvedConfiguration, [DeadLetterCopy]) {
             LogSetup.bootstrap(defaultLevel: .error)
-            var loader = ConfigurationLoader()
-            loader.requiresSecrets = false
-            let resolved: ResolvedConfiguration
-            do { resolved = try loader.load(path: config) } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(1)
-            }
-            let topic = resolved.settings.deadLetterTopic
+            let resolved = try CheckConfigCommand.loadOrExplain(config, requiresSecrets: false)
             let reader = try KafkaPartitionReader(configuration: resolved.kafka, logger: Logger(label: "wxpush.dlq"))
             let (from, to) = (try instant(since, "since"), try instant(until, "until"))
-            var copies: [DeadLetterCopy] = []
-            for index in 0..<(try await reader.partitionCount(of: topic)) {
-                let partition = TopicPartition(topic: topic, partition: Int32(index))
-                var start = try await reader.watermarks(for: partition).low
-                // The brokers' index skips what is older (a cluster without it answers nothing: read all).
-                if let from, let found = try? await reader.offsets([partition], atOrAfter: from)[partition] ?? nil { start = found }
-                for record in try await reader.read(partition, from: start, timeout: .seconds(60)) {
-                    let written = record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-                    if let from, let written, written < from { continue }
-                    if let to, let written, written > to { break }
-                    let copy = DeadLetterCopy(record)
-                    if reasonCode == nil || copy.reasonCode == reasonCode { copies.append(copy) }
-                }
-            }
+            let records = try await reader.readAll(resolved.settings.deadLetterTopic, since: from)
+            let copies = records.filter { record in
+                guard let to, let written = record.timestampMilliseconds else { return true }
+                return Double(written) / 1000 <= to.timeIntervalSince1970
+            }.map(DeadLetterCopy.init).filter { reasonCode == nil || $0.reasonCode == reasonCode }
             return (resolved, copies)
         }
     }

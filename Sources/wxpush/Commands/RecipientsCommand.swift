@@ -26,24 +26,14 @@ struct RecipientsCommand: AsyncParsableCommand {
         /// The configuration, and the recipient's latest record per scope.
         func read() async throws -> (ResolvedConfiguration, [RecipientRecord]) {
             LogSetup.bootstrap(defaultLevel: .error)
-            var loader = ConfigurationLoader()
-            loader.requiresSecrets = false
-            let resolved: ResolvedConfiguration
-            do { resolved = try loader.load(path: config) } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            let resolved = try CheckConfigCommand.loadOrExplain(config, requiresSecrets: false)
             let topic = resolved.settings.recipientsTopic
             guard !topic.isEmpty else { throw ValidationError("kafka.topics.recipients is off (\"\") in \(config)") }
             let reader = try KafkaPartitionReader(configuration: resolved.kafka, logger: Logger(label: "wxpush.recipients"))
             var latest: [String: RecipientRecord] = [:]
-            for index in 0..<(try await reader.partitionCount(of: topic)) {
-                let partition = TopicPartition(topic: topic, partition: Int32(index))
-                let start = try await reader.watermarks(for: partition).low
-                for message in try await reader.read(partition, from: start, timeout: .seconds(60)) {
-                    guard let record = RecipientRecord.decode(message.value), record.app == app, record.openid == openid else { continue }
-                    latest[record.scope.text] = record
-                }
+            for message in try await reader.readAll(topic) {
+                guard let record = RecipientRecord.decode(message.value), record.app == app, record.openid == openid else { continue }
+                latest[record.scope.text] = record
             }
             return (resolved, latest.values.sorted { $0.scope.text < $1.scope.text })
         }

@@ -17,13 +17,7 @@ struct RenderCommand: ParsableCommand {
     var event: String
 
     func run() throws {
-        var loader = ConfigurationLoader()
-        loader.requiresSecrets = false
-        let resolved: ResolvedConfiguration
-        do { resolved = try loader.load(path: config) } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let resolved = try CheckConfigCommand.loadOrExplain(config, requiresSecrets: false)
         let bytes: [UInt8]
         if event == "-" {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile())

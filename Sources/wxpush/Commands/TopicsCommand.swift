@@ -28,16 +28,7 @@ struct TopicsCommand: AsyncParsableCommand {
             guard replicationFactor >= 1 else { throw ValidationError("--replication-factor must be at least 1") }
         }
 
-        func load() throws -> ResolvedConfiguration {
-            var loader = ConfigurationLoader()
-            loader.requiresSecrets = false
-            do {
-                return try loader.load(path: config)
-            } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(1)
-            }
-        }
+        func load() throws -> ResolvedConfiguration { try CheckConfigCommand.loadOrExplain(config, requiresSecrets: false) }
 
         /// The plan: as given without brokers, as they allow with them (`TopicPlan.reading`).
         func plan(_ resolved: ResolvedConfiguration, admin: KafkaAdmin?) async throws -> TopicPlan {
