@@ -45,6 +45,24 @@ struct DispatchGateTests {
         #expect(reason.hasPrefix("recipient_throttled"))
     }
 
+    @Test("an id sent within the dedup window is answered at its turn: it goes, past the throttle and the limits, with its outcome")
+    func answeredBeforeTheThrottle() throws {
+        let rules = Self.rules(.reject)
+        var gate = Self.gate(rules)
+        let processor = EventProcessor(rules: rules, sender: ScriptedSender([]), retry: RetryPolicy(), clock: ContinuousClock())
+        gate.recentSends = RecentSends(window: 3_600)
+        gate.recentSends.sent("a", msgid: 77, at: Date().addingTimeInterval(-60))
+        gate.answer = { send, recent in
+            recent.first(send.event.id, now: Date()).map { processor.duplicate(send, msgid: $0.msgid, sentAt: $0.at) }
+        }
+        var record = try Self.held(rules, id: "a")
+        #expect(gate.admit(&record, now: .now) == .go, "no throttle rejection for an answer")
+        #expect(record.answered?.reasonCode == .alreadySent && record.answered?.msgid == 77)
+        var other = try Self.held(rules, id: "b")
+        guard case .reject = gate.admit(&other, now: .now) else { Issue.record("another id meets the throttle"); return }
+        #expect(other.answered == nil)
+    }
+
     @Test("over the throttle with on_excess delay: parked for the throttle until the window allows, or just past its expiry")
     func delay() throws {
         let rules = Self.rules(.delay)

@@ -83,6 +83,40 @@ struct RecipientTests {
         #expect(suppressions.count == 1)
     }
 
+    @Test("the newest word wins by its time: a late 43004 or a repeated unfollow does not undo a later follow")
+    func newestByTime() {
+        let suppressions = Suppressions()
+        func apply(_ status: RecipientRecord.Status, _ source: String, at seconds: Double) {
+            suppressions.apply(
+                RecipientRecord(
+                    app: "a", openid: "o", scope: .officialAccount, status: status, source: source,
+                    at: at.addingTimeInterval(seconds)))
+        }
+        apply(.lifted, "subscribe", at: 10)
+        apply(.suppressed, "errcode_43004", at: 5)
+        #expect(suppressions.suppression(app: "a", openid: "o", kind: .template, templateID: "T") == nil)
+        apply(.suppressed, "unsubscribe", at: 20)
+        #expect(suppressions.suppression(app: "a", openid: "o", kind: .template, templateID: "T")?.source == "unsubscribe")
+    }
+
+    @Test("a key suppressed, lifted and suppressed again keeps its newest place: eviction takes the oldest key, not it")
+    func evictionByNewestPlace() {
+        let suppressions = Suppressions(capacity: 2)
+        func apply(_ openid: String, _ status: RecipientRecord.Status, at seconds: Double) {
+            suppressions.apply(
+                RecipientRecord(
+                    app: "a", openid: openid, scope: .officialAccount, status: status, source: "s", at: at.addingTimeInterval(seconds)))
+        }
+        apply("o1", .suppressed, at: 1)
+        apply("o2", .suppressed, at: 2)
+        apply("o1", .lifted, at: 3)
+        apply("o1", .suppressed, at: 4)
+        apply("o3", .suppressed, at: 5)
+        #expect(suppressions.suppression(app: "a", openid: "o1", kind: .template, templateID: "T") != nil, "o1 was written last but one")
+        #expect(suppressions.suppression(app: "a", openid: "o2", kind: .template, templateID: "T") == nil, "o2 is the oldest")
+        #expect(suppressions.forgotten == 1)
+    }
+
     @Test("bounded: past its capacity the oldest suppressions are forgotten and counted")
     func bounded() {
         let suppressions = Suppressions(capacity: 3)

@@ -4,6 +4,8 @@ import Foundation
 /// per-recipient throttle (reject, or park until the window allows), then its account's circuit,
 /// rate and daily quota (park until its reserved slot or the reset). An expired record always
 /// goes: the attempt ends it `expired` without a send, instead of parking it again and again.
+/// So does one that is answered without a send (`answer`): its id was sent within the dedup
+/// window, or its recipient is suppressed; it takes no throttle count, rate token or quota.
 struct DispatchGate: RecordGate {
     let rules: RuleBook
     /// The accounts' limits, shared by the process's workers (nil: none configured).
@@ -15,10 +17,19 @@ struct DispatchGate: RecordGate {
     var worker: ObjectIdentifier?
     /// The rules' per-recipient throttles over this partition's recipients.
     var throttle = RecipientThrottle()
+    /// The ids this partition sent within the dedup window.
+    var recentSends = RecentSends(window: 0)
+    /// The outcome of a send that needs no WeChat call, if it is one (`PartitionWorker` sets it).
+    var answer: @Sendable (EventProcessor<ContinuousClock>.PendingSend, inout RecentSends) -> Outcome? = { _, _ in nil }
 
     mutating func admit(_ item: inout HeldRecord, now: ContinuousClock.Instant) -> GateDecision<ContinuousClock.Instant> {
-        guard let event = item.send?.event else { return .go }
+        guard let send = item.send else { return .go }
+        let event = send.event
         let date = Date()
+        if let answered = answer(send, &recentSends) {
+            item.answered = answered
+            return .go
+        }
         if let expiry = event.expiresAt, date >= expiry { return .go }
         if let rule = rules.throttle(for: event.type) {
             switch throttle.check(type: event.type ?? "", to: event.to, rule: rule, now: date) {

@@ -46,7 +46,10 @@ public final class SendLimits: Sendable {
     /// `body` on the book under the lock; then its events go out. A quota reset also ends the
     /// account's backoffs (a 45009 waits for the reset), which no reservation names: it goes to
     /// every worker.
-    private func update<T>(_ body: (inout State) -> T) -> T {
+    /// `then` runs under the same lock after the changes took their workers: a worker it
+    /// registers hears the next change, not one raised by `body` itself (its record's epoch is
+    /// already the new one).
+    private func update<T>(_ body: (inout State) -> T, then: (inout State, T) -> Void = { _, _ in }) -> T {
         let (result, events, deliveries) = state.withLock { state in
             let result = body(&state)
             let events = state.book.takeEvents()
@@ -55,6 +58,7 @@ public final class SendLimits: Sendable {
                 let workers = change.quotaReset ? Set(state.subscribers.keys) : state.waiting.removeValue(forKey: change.account) ?? []
                 deliveries[change] = workers.compactMap { state.subscribers[$0] }
             }
+            then(&state, result)
             return (result, events, deliveries)
         }
         for event in events {
@@ -87,9 +91,9 @@ public final class SendLimits: Sendable {
         account: String, priority: Int = 0, holding: Int? = nil, worker: ObjectIdentifier? = nil
     ) -> (decision: AccountLimiter<ContinuousClock>.Decision, epoch: Int) {
         update { state in
-            let reserved = state.book.reserve(account: account, priority: priority, holding: holding, now: .now, date: Date())
+            state.book.reserve(account: account, priority: priority, holding: holding, now: .now, date: Date())
+        } then: { state, reserved in
             if case .wait = reserved.decision, let worker { state.waiting[account, default: []].insert(worker) }
-            return reserved
         }
     }
 

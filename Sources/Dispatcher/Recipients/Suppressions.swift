@@ -1,10 +1,13 @@
+import DequeModule
 import Foundation
 import Synchronization
 import WeChat
 
 /// Every instance's view of the recipients topic: who is suppressed, for what, since when. A
 /// request to a suppressed recipient ends `rejected` (`suppressed`) without a WeChat call.
-/// Bounded by `capacity` entries (about 150 bytes each); past it the oldest are forgotten and
+/// Per key the newest word wins by its time, not by arrival: a 43004 whose transaction commits
+/// after the user followed again, or a callback WeChat repeats late, does not undo a later one.
+/// Bounded by `capacity` keys (about 150 bytes each); past it the oldest are forgotten and
 /// counted, and such a user is sent to again until WeChat says so once more.
 public final class Suppressions: Sendable {
     struct Key: Hashable {
@@ -14,8 +17,12 @@ public final class Suppressions: Sendable {
     }
 
     private struct State {
-        var entries: [Key: RecipientRecord] = [:]
-        var order: [Key] = []
+        /// Each key's newest record (lifted ones too, so an older suppression cannot come back)
+        /// and the number of its place in `order`.
+        var entries: [Key: (record: RecipientRecord, place: Int)] = [:]
+        /// Keys in the order they were last written; a place no longer the key's is stale.
+        var order: Deque<(key: Key, place: Int)> = []
+        var places = 0
         var forgotten = 0
     }
 
@@ -27,17 +34,18 @@ public final class Suppressions: Sendable {
     public func apply(_ record: RecipientRecord) {
         let key = Key(app: record.app, openid: record.openid, scope: record.scope)
         state.withLock { state in
-            switch record.status {
-            case .lifted:
-                state.entries[key] = nil
-            case .suppressed:
-                if state.entries.updateValue(record, forKey: key) == nil { state.order.append(key) }
+            if let known = state.entries[key], known.record.at > record.at { return }
+            state.places += 1
+            state.entries[key] = (record, state.places)
+            state.order.append((key, state.places))
+            if state.order.count > 2 * max(state.entries.count, 1024) {
+                let entries = state.entries
+                state.order = Deque(state.order.filter { entries[$0.key]?.place == $0.place })
             }
-            // Lifted keys leave `order` lazily; compact it when it is mostly stale.
-            if state.order.count > 2 * max(state.entries.count, 1024) { state.order = state.order.filter { state.entries[$0] != nil } }
-            while state.entries.count > capacity, !state.order.isEmpty {
-                let oldest = state.order.removeFirst()
-                if state.entries.removeValue(forKey: oldest) != nil { state.forgotten += 1 }
+            while state.entries.count > capacity, let oldest = state.order.popFirst() {
+                guard state.entries[oldest.key]?.place == oldest.place else { continue }
+                state.entries[oldest.key] = nil
+                state.forgotten += 1
             }
         }
     }
@@ -47,12 +55,15 @@ public final class Suppressions: Sendable {
         let scopes = RecipientRecord.scopes(kind: kind, templateID: templateID)
         return state.withLock { state in
             for scope in scopes {
-                if let record = state.entries[Key(app: app, openid: openid, scope: scope)] { return record }
+                if let known = state.entries[Key(app: app, openid: openid, scope: scope)], known.record.status == .suppressed {
+                    return known.record
+                }
             }
             return nil
         }
     }
 
-    public var count: Int { state.withLock { $0.entries.count } }
+    /// Recipients suppressed now (for some scope).
+    public var count: Int { state.withLock { $0.entries.values.count { $0.record.status == .suppressed } } }
     public var forgotten: Int { state.withLock { $0.forgotten } }
 }

@@ -94,13 +94,6 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         case .success(let message):
             outcome.templateID = message.templateID
             outcome.messageKind = message.kind
-            if let suppressed = suppressions?.suppression(
-                app: event.app, openid: event.to, kind: message.kind, templateID: message.templateID)
-            {
-                // WeChat said so (or an operator): no call, nothing for the DLQ.
-                let reason = "suppressed: \(suppressed.source) at \(Timestamp.format(suppressed.at)) (\(suppressed.scope.text))"
-                return .finished(outcome.finished(.rejected, .suppressed, reason, at: now()))
-            }
             return .send(PendingSend(message: message, event: event, outcome: outcome))
         }
     }
@@ -113,6 +106,19 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         outcome.errcode = 0
         outcome.errmsg = "ok"
         return outcome.finished(.sent, .alreadySent, "already_sent: accepted by WeChat before a restart or rebalance (sent log)", at: now())
+    }
+
+    /// The outcome of a request whose recipient left or refused (the recipients topic), asked at
+    /// its send turn (after the sent log answered a redone record, so a send that reached the user
+    /// before an unfollow keeps its `sent`): `rejected`, no call, nothing for the DLQ.
+    public func suppressed(_ pending: PendingSend) -> Outcome? {
+        let event = pending.event
+        guard
+            let suppression = suppressions?.suppression(
+                app: event.app, openid: event.to, kind: pending.message.kind, templateID: pending.message.templateID)
+        else { return nil }
+        let reason = "suppressed: \(suppression.source) at \(Timestamp.format(suppression.at)) (\(suppression.scope.text))"
+        return pending.outcome.finished(.rejected, .suppressed, reason, at: now())
     }
 
     /// The outcome of a request whose id was sent within the dedup window (another record, maybe

@@ -9,4 +9,6 @@ struct HeldRecord: Sendable {
     /// The account limits' epoch in which this record's send was reserved while it waits
     /// (`SendLimits.reserve`): when its wait ends it goes without asking again.
     var reservation: Int?
+    /// Its outcome without a WeChat call, decided at its turn (`DispatchGate.answer`).
+    var answered: Outcome?
 }

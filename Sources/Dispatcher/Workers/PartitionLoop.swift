@@ -13,8 +13,6 @@ struct PartitionLoop<Gate: RecordGate>: Sendable where Gate.Instant.Duration == 
 
     var scheduler: PartitionScheduler<Gate>
     var sentLog: SentLogState?
-    /// Ids sent within the dedup window: a record carrying one again is answered, not sent.
-    var recentSends: RecentSends
     /// Warned once per partition: records without a key lose their recipient's order.
     var warnedNullKey = false
     private(set) var stop: Stop?
@@ -37,9 +35,8 @@ struct PartitionLoop<Gate: RecordGate>: Sendable where Gate.Instant.Duration == 
     /// `commitInterval` nil: progress is committed elsewhere (transactions), never by the loop.
     init(
         scheduler: PartitionScheduler<Gate>, committed: CommitPoint?, skip: Set<Int64>, sentLog: SentLogState?,
-        recentSends: RecentSends = RecentSends(window: 0), commitInterval: Duration?, drainTimeout: Duration, now: Instant
+        commitInterval: Duration?, drainTimeout: Duration, now: Instant
     ) {
-        self.recentSends = recentSends
         self.scheduler = scheduler
         self.committed = committed
         self.skip = skip

@@ -58,16 +58,22 @@ struct PartitionWorker: Sendable {
         let start = await startingPoint()
         var gate = DispatchGate(rules: processor.rules, limits: limits, priority: priority, worker: id)
         var sentLog: SentLogState?
-        var recentSends = RecentSends(window: Double(settings.dedupWindow.components.seconds))
+        gate.recentSends = RecentSends(window: Double(settings.dedupWindow.components.seconds))
+        gate.answer = { [processor] send, recent in
+            if let first = recent.first(send.event.id, now: Date()) {
+                return processor.duplicate(send, msgid: first.msgid, sentAt: first.at)
+            }
+            return processor.suppressed(send)
+        }
         if publisher.sentLog != nil {
-            guard let found = await sentLogStart(committed: start.committed, throttle: &gate.throttle, recent: &recentSends) else {
+            guard let found = await sentLogStart(committed: start.committed, throttle: &gate.throttle, recent: &gate.recentSends) else {
                 return
             }
             sentLog = found
         }
         var state = State(
             scheduler: Scheduler(limits: settings.partitionLimits, gate: gate), committed: start.committed, skip: start.skip,
-            sentLog: sentLog, recentSends: recentSends, commitInterval: publisher.transactions == nil ? settings.commitInterval : nil,
+            sentLog: sentLog, commitInterval: publisher.transactions == nil ? settings.commitInterval : nil,
             drainTimeout: settings.drainTimeout, now: .now)
         await withDiscardingTaskGroup { group in
             while state.stop == nil {
@@ -184,7 +190,7 @@ struct PartitionWorker: Sendable {
             // Counted before the recipient's next record gets its turn (in `attemptEnded`).
             state.scheduler.gate.sent(outcome)
             if outcome.status == .sent, outcome.attempts > 0, let msgid = outcome.msgid {
-                state.recentSends.sent(outcome.id, msgid: msgid, at: outcome.completedAt)
+                state.scheduler.gate.recentSends.sent(outcome.id, msgid: msgid, at: outcome.completedAt)
             }
             perform(state.scheduler.attemptEnded(offset, now: .now), &state, group: &group, mailbox: mailbox)
             // Into the sent log first: its offset will be at least the next one.
@@ -223,11 +229,11 @@ struct PartitionWorker: Sendable {
         for action in actions {
             switch action {
             case .send(let offset):
-                guard let send = state.scheduler.item(offset)?.send else { continue }
-                // Checked at its turn, not on arrival: an earlier record of the id (the same
-                // recipient, so the same turn order) may have been sent since.
-                if let first = state.recentSends.first(send.event.id, now: Date()) {
-                    mailbox.post(.attempted(offset, .finished(processor.duplicate(send, msgid: first.msgid, sentAt: first.at))))
+                guard let item = state.scheduler.item(offset), let send = item.send else { continue }
+                // Answered at its turn, not on arrival: an earlier record of the id (the same
+                // recipient, so the same turn order) may have been sent since, or the user left.
+                if let answered = item.answered {
+                    mailbox.post(.attempted(offset, .finished(answered)))
                     continue
                 }
                 group.addTask {

@@ -33,7 +33,8 @@ struct RecipientsCommand: AsyncParsableCommand {
             var latest: [String: RecipientRecord] = [:]
             for message in try await reader.readAll(topic) {
                 guard let record = RecipientRecord.decode(message.value), record.app == app, record.openid == openid else { continue }
-                latest[record.scope.text] = record
+                // The newest word by its time, as every instance takes it (`Suppressions`).
+                if (latest[record.scope.text]?.at ?? .distantPast) <= record.at { latest[record.scope.text] = record }
             }
             return (resolved, latest.values.sorted { $0.scope.text < $1.scope.text })
         }

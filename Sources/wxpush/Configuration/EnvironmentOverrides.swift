@@ -11,14 +11,22 @@ enum EnvironmentOverrides {
         var value: String
     }
 
-    /// The `WXPUSH_…__…` variables, in name order (the single-level `WXPUSH_KAFKA_BROKERS` and
-    /// friends are read where their setting is).
+    /// The `WXPUSH_<section>__…` variables naming a section of the file, in name order. Others
+    /// are not overrides: the single-level `WXPUSH_KAFKA_BROKERS` and friends are read where their
+    /// setting is, and `WXPUSH_SECRET_MY__APP` is the AppSecret of an account named `my__app`.
     static func overrides(in environment: [String: String]) -> [Override] {
-        environment.compactMap { name, value in
+        let sections = Set(ConfigurationFile.CodingKeys.allCases.map(\.stringValue))
+        return environment.compactMap { name, value in
             guard name.hasPrefix("WXPUSH_"), name.contains("__") else { return nil }
             let path = name.dropFirst("WXPUSH_".count).components(separatedBy: "__").map { $0.lowercased() }
-            return path.contains("") ? nil : Override(variable: name, path: path, value: value)
+            guard let section = path.first, sections.contains(section), !path.contains("") else { return nil }
+            return Override(variable: name, path: path, value: value)
         }.sorted { $0.variable < $1.variable }
+    }
+
+    /// Secrets are taken as written: read as YAML, `abc #1` would lose its `#1`.
+    static func isSecret(_ path: [String]) -> Bool {
+        path.last.map { key in ["secret", "token", "password", "key"].contains { key.contains($0) } } ?? false
     }
 
     /// `text` with the overrides applied; unchanged without any (or when it is no YAML: the
@@ -28,7 +36,8 @@ enum EnvironmentOverrides {
         guard !overrides.isEmpty, let composed = try? Yams.compose(yaml: text) else { return text }
         var root = composed ?? Node.mapping(.init([]))
         for override in overrides {
-            let value = ((try? Yams.compose(yaml: override.value)) ?? nil) ?? Node.scalar(.init(override.value))
+            let literal = Node.scalar(.init(override.value, .init(.str), .doubleQuoted))
+            let value = Self.isSecret(override.path) ? literal : ((try? Yams.compose(yaml: override.value)) ?? nil) ?? literal
             if !set(&root, override.path[...], to: value) {
                 problems.append(
                     "\(override.variable): \(override.path.joined(separator: ".")) goes inside a value that is not a mapping; check the name"
@@ -54,7 +63,7 @@ enum EnvironmentOverrides {
 
 /// A Kafka property's value read from elsewhere, so credentials stay out of the file:
 /// `${env:NAME}` (an environment variable) or `${file:/path}` (a file's content, one trailing
-/// newline dropped; a mounted secret). Values are never logged.
+/// newlines dropped; a mounted secret). Values are never logged.
 enum SecretReference {
     static func resolve(_ value: String, field: String, environment: [String: String], _ problems: inout [String]) -> String {
         guard value.hasPrefix("${"), value.hasSuffix("}") else { return value }
@@ -73,9 +82,12 @@ enum SecretReference {
                 problems.append("\(field): \(value) names a file that cannot be read")
                 return ""
             }
-            return content.hasSuffix("\n") ? String(content.dropLast()) : content
+            var trimmed = Substring(content)
+            while trimmed.last?.isNewline == true { trimmed = trimmed.dropLast() }  // "\r\n" is one Character
+            return String(trimmed)
         }
-        problems.append("\(field): \(value) is not a reference wxpush knows; write ${env:NAME} or ${file:/path}")
+        // Not echoed: it might be a literal secret that merely looks like a reference.
+        problems.append("\(field): written like a reference (${…}) but names neither env: nor file:; write ${env:NAME} or ${file:/path}")
         return ""
     }
 }
