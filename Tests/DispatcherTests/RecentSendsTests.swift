@@ -36,5 +36,5 @@ struct RecentSendsTests {
         #expect(recent.first("order-19", now: start.addingTimeInterval(30))?.msgid == 19)
     }
 
-    static func cost(_ id: String) -> Int { id.utf8.count + 80 }
+    static func cost(_ id: String) -> Int { id.utf8.count + 180 }
 }

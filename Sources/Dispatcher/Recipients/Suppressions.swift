@@ -7,7 +7,7 @@ import WeChat
 /// request to a suppressed recipient ends `rejected` (`suppressed`) without a WeChat call.
 /// Per key the newest word wins by its time, not by arrival: a 43004 whose transaction commits
 /// after the user followed again, or a callback WeChat repeats late, does not undo a later one.
-/// Bounded by `capacity` keys (about 150 bytes each); past it the oldest are forgotten and
+/// Bounded by `capacity` keys (about 450 bytes each: a million measured 434 MiB); past it the oldest are forgotten and
 /// counted, and such a user is sent to again until WeChat says so once more.
 public final class Suppressions: Sendable {
     struct Key: Hashable {
