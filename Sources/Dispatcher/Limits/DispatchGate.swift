@@ -58,10 +58,12 @@ struct DispatchGate: RecordGate {
         }
     }
 
-    /// A send of `outcome` was accepted: it counts against its recipient's throttle.
+    /// A send of `outcome` was accepted: it counts against its recipient's throttle, and its id
+    /// is answered, not sent, within the dedup window.
     mutating func sent(_ outcome: Outcome) {
-        guard outcome.status == .sent, outcome.attempts > 0, let rule = rules.throttle(for: outcome.type), let to = outcome.to
-        else { return }
+        guard outcome.status == .sent, outcome.attempts > 0 else { return }
+        if let msgid = outcome.msgid { recentSends.sent(outcome.id, msgid: msgid, at: outcome.completedAt) }
+        guard let rule = rules.throttle(for: outcome.type), let to = outcome.to else { return }
         throttle.record(type: outcome.type ?? "", to: to, rule: rule, at: outcome.completedAt)
     }
 

@@ -119,8 +119,9 @@ public struct RecipientRecord: Sendable, Equatable {
         case "unsubscribe": return [record(.officialAccount, .suppressed, "unsubscribe")]
         case "subscribe": return [record(.officialAccount, .lifted, "subscribe")]
         case "TEMPLATESENDJOBFINISH":
-            let status = (message["Status"] ?? "").lowercased()
-            return status.contains("block") ? [record(.officialAccount, .suppressed, "user_blocked")] : []
+            // The receipt's own reading of the status (`DeliveryReceipt`).
+            guard DeliveryReceipt(message)?.status == .userBlocked else { return [] }
+            return [record(.officialAccount, .suppressed, "user_blocked")]
         case let event? where event == "subscribe_msg_popup_event" || event == "subscribe_msg_change_event":
             let kind = event == "subscribe_msg_popup_event" ? "popup" : "change"
             let items = message.items.isEmpty ? [message.fields] : message.items

@@ -189,9 +189,6 @@ struct PartitionWorker: Sendable {
         case .attempted(let offset, .finished(let outcome)):
             // Counted before the recipient's next record gets its turn (in `attemptEnded`).
             state.scheduler.gate.sent(outcome)
-            if outcome.status == .sent, outcome.attempts > 0, let msgid = outcome.msgid {
-                state.scheduler.gate.recentSends.sent(outcome.id, msgid: msgid, at: outcome.completedAt)
-            }
             perform(state.scheduler.attemptEnded(offset, now: .now), &state, group: &group, mailbox: mailbox)
             // Into the sent log first: its offset will be at least the next one.
             let logSent = outcome.status == .sent && outcome.attempts > 0 && outcome.msgid != nil && state.sentLog != nil
