@@ -9,6 +9,9 @@ enum DispatchMetrics {
     static let retriesWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "retry")])
     static let limitWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "limit")])
     static let throttleWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "throttle")])
+    static let deferredWaiting = Meter(label: "wxpush_records_waiting", dimensions: [("reason", "deferred")])
+    /// Requests whose release was further off than the shortest delay tier, moved to a delay topic.
+    static let deferred = Counter(label: "wxpush_requests_deferred_total")
     static let deadLettered = Counter(label: "wxpush_dlq_writes_total")
     static let publishRetries = Counter(label: "wxpush_outcome_publish_retries_total")
     static let commitsOK = Counter(label: "wxpush_commits_total", dimensions: [("result", "ok")])

@@ -31,6 +31,7 @@ public struct DispatcherAssembly: Sendable {
         let consumer: KafkaConsumer
         let reader: KafkaPartitionReader
         let sentLogProducer: KafkaProducer?
+        var relay: DelayRelay?
         do {
             var producerConfiguration = ProducerRole.outcomes.configuration(kafka)
             if settings.exactlyOnce {
@@ -55,6 +56,12 @@ public struct DispatcherAssembly: Sendable {
             consumerConfiguration.properties["enable.auto.commit"] = "false"
             consumer = try KafkaConsumer(
                 configuration: consumerConfiguration, groupID: settings.groupID, topics: settings.allRequestTopics, logger: logger)
+            if settings.delays.isEnabled {
+                relay = DelayRelay(
+                    consumer: try DelayRelay.consumer(kafka: kafka, groupID: settings.groupID, tiers: settings.delays, logger: logger),
+                    producer: try KafkaProducer(configuration: ProducerRole.delays.configuration(kafka), logger: logger),
+                    tiers: settings.delays, deadLetterTopic: settings.deadLetterTopic, logger: logger)
+            }
         } catch {
             try? httpClient.syncShutdown()
             throw error
@@ -84,7 +91,7 @@ public struct DispatcherAssembly: Sendable {
                 rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock(),
                 quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) },
                 answered: { sendLimits.answered(account: $0, healthy: $1) }, suppressions: suppressions),
-            settings: settings, stats: stats, limits: sendLimits, logger: logger
+            settings: settings, stats: stats, limits: sendLimits, relay: relay, logger: logger
         )
     }
 

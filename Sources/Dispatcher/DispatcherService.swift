@@ -14,12 +14,16 @@ public struct DispatcherService: Service {
     public let stats: DispatchStats
     public let health: DispatcherHealth
     let limits: SendLimits?
+    /// Moves deferred requests through the delay topics (nil: none configured).
+    let relay: DelayRelay?
     let logger: Logger
 
     public init(
         consumer: KafkaConsumer, publisher: OutcomePublisher, processor: EventProcessor<ContinuousClock>,
-        settings: DispatcherSettings, stats: DispatchStats = DispatchStats(), limits: SendLimits? = nil, logger: Logger
+        settings: DispatcherSettings, stats: DispatchStats = DispatchStats(), limits: SendLimits? = nil, relay: DelayRelay? = nil,
+        logger: Logger
     ) {
+        self.relay = relay
         self.limits = limits
         self.consumer = consumer
         self.publisher = publisher
@@ -32,20 +36,32 @@ public struct DispatcherService: Service {
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                if let transactions = publisher.transactions {
-                    group.addTask { await transactions.run(health: health) }
+            try await withThrowingDiscardingTaskGroup { relaying in
+                if let relay {
+                    relaying.addTask {
+                        do throws(KafkaError) { try await relay.run() } catch {
+                            logger.error("the delay relay stopped: \(error); deferred requests wait until a restart")
+                        }
+                    }
                 }
-                try await consumer.run(closeTimeout: .seconds(2)) { partition in
-                    await PartitionWorker(
-                        partition: partition, consumer: consumer, processor: processor, publisher: publisher,
-                        settings: settings, stats: stats, health: health, limits: limits, logger: logger
-                    ).run()
+                try await withThrowingDiscardingTaskGroup { group in
+                    if let transactions = publisher.transactions {
+                        group.addTask { await transactions.run(health: health) }
+                    }
+                    try await consumer.run(closeTimeout: .seconds(2)) { partition in
+                        await PartitionWorker(
+                            partition: partition, consumer: consumer, processor: processor, publisher: publisher,
+                            settings: settings, stats: stats, health: health, limits: limits, logger: logger
+                        ).run()
+                    }
+                    group.cancelAll()
                 }
-                group.cancelAll()
+                // The relay forwards what is due and commits while still a member, then leaves.
+                relay?.consumer.triggerGracefulShutdown()
             }
         } onGracefulShutdown: {
             consumer.triggerGracefulShutdown()
+            relay?.consumer.triggerGracefulShutdown()
         }
         if let fatal = health.fatalError { throw DispatcherError.producerFailed(fatal) }
         // Outcomes are all acknowledged by now (or abandoned to redelivery): this is only a bound.

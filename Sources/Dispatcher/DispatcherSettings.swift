@@ -20,6 +20,9 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// Recipients WeChat said left or refused, per scope (compacted; `RecipientRecord`), read by
     /// every instance so none calls WeChat for them. Empty: no suppression.
     public var recipientsTopic: String = "wxpush.recipients"
+    /// Where requests deferred (by `not_before` or quiet hours) for longer than the shortest tier
+    /// wait (`DelayTiers`); an empty prefix keeps them in their partition's buffer.
+    public var delays = DelayTiers(prefix: "wxpush.delay")
     /// Request topics with a priority each (`requestsTopic` included; unlisted topics have 0):
     /// when an account's rate binds, the highest priority with records waiting gets the budget
     /// first and the others keep `priorityMinimumShare` of it together.

@@ -16,10 +16,13 @@ public enum ProducerRole: String, Sendable, CaseIterable {
     /// Delivery receipts (each callback's answer waits for its own) and demand records (one per
     /// limited account and second).
     case signals
+    /// Deferred requests moved along the delay topics: batches of due records, acknowledged
+    /// before their tier's offsets are committed.
+    case delays
 
     public var defaults: [String: String] {
         switch self {
-        case .outcomes: ["linger.ms": "5", "batch.num.messages": "10000"]
+        case .outcomes, .delays: ["linger.ms": "5", "batch.num.messages": "10000"]
         case .sentLog, .intake, .signals: ["linger.ms": "0"]
         }
     }

@@ -105,6 +105,12 @@ public struct TopicPlan: Sendable {
                         "each recipient's latest status per scope (left, refused, back), read whole by every instance; a status feed for backends too"
                 ))
         }
+        for name in settings.delays.topics {
+            topics.append(
+                Topic(
+                    setting: "kafka.topics.delays", name: name, partitions: requestPartitions, required: .any, configs: delete,
+                    why: "requests deferred by not_before or quiet hours, waiting one fixed time each, then moved on by the relay"))
+        }
         if sharesLimits, !settings.demandTopic.isEmpty {
             topics.append(
                 Topic(

@@ -93,7 +93,8 @@ extension EmbeddedPipeline {
               topics:
                 { requests: \(requests), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
                   progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
-                  demand: \(options.demandExchange ? settings.demandTopic : "\"\""), recipients: \(settings.recipientsTopic) }
+                  demand: \(options.demandExchange ? settings.demandTopic : "\"\""), recipients: \(settings.recipientsTopic),
+                  delays: "\(settings.delays.prefix)" }
               properties: { session.timeout.ms: "\(options.sessionTimeoutMilliseconds)", heartbeat.interval.ms: "500" }
             \(options.producers.map { "  producers: \($0)" } ?? "")
             wechat:
@@ -108,6 +109,7 @@ extension EmbeddedPipeline {
               exactly_once: \(options.exactlyOnce)
             \(options.defaultInstanceID ? "" : "  instance_id: \(options.instanceID ?? "run-" + settings.groupID)")
               priority_min_share: \(options.priorityMinShare)
+              delay_tiers: [\(settings.delays.tiers.map { "\($0.components.seconds)s" }.joined(separator: ", "))]
               retry: { max_attempts: \(options.maxAttempts), deadline: \(options.retryDeadline), max_backoff: \(options.maxBackoff) }
             rules: rules.yaml
             """

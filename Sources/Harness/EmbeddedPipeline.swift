@@ -33,10 +33,13 @@ public final class EmbeddedPipeline: Sendable {
 
     /// Starts the cluster (topics named uniquely per pipeline) and the simulator. With the
     /// `threaded` stand-in, sends go to it instead (answering after `configuration.latency`).
+    /// With `delays`, the delay topics of `settings`' tiers are made and the dispatchers relay
+    /// deferred requests through them; without, deferred requests wait in memory (a relay's group
+    /// is one more consumer per dispatcher, which runs that do not defer need not pay for).
     public static func start(
         partitions: Int = 6, simulator configuration: SimulatorConfiguration = SimulatorConfiguration(),
-        standIn: WeChatStandIn = .builtin, settings: DispatcherSettings = DispatcherSettings(), broker: Broker = .embedded,
-        logger: Logger
+        standIn: WeChatStandIn = .builtin, settings: DispatcherSettings = DispatcherSettings(), delays: Bool = false,
+        broker: Broker = .embedded, logger: Logger
     ) async throws -> EmbeddedPipeline {
         let suffix = UUID().uuidString.prefix(8).lowercased()
         var settings = settings
@@ -48,6 +51,7 @@ public final class EmbeddedPipeline: Sendable {
         settings.sentTopic = "wxpush.sent.\(suffix)"
         settings.demandTopic = "wxpush.demand.\(suffix)"
         settings.recipientsTopic = "wxpush.recipients.\(suffix)"  // created; the children use it when asked to
+        settings.delays = DelayTiers(prefix: delays ? "wxpush.delay.\(suffix)" : "", tiers: settings.delays.tiers)
         settings.groupID = "wxpush-\(suffix)"
         settings.instanceID = "embedded-\(suffix)"
         let plan = TopicPlan(

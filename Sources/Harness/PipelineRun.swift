@@ -38,6 +38,8 @@ public struct PipelineRun: Sendable {
     public var simulator = SimulatorConfiguration()
     /// Who answers the WeChat calls; the threaded stand-in takes only `simulator.latency`.
     public var standIn = WeChatStandIn.builtin
+    /// Delay topics and the relay (the demo's quiet-hours rule); off, deferred requests wait in memory.
+    public var delays = false
     public var timeout: Duration = .seconds(600)
     /// Called about once a second with (outcomes so far, dispatcher totals).
     public var progress: (@Sendable (Int, DispatchStats.Snapshot) -> Void)?
@@ -52,7 +54,7 @@ public struct PipelineRun: Sendable {
 
     public func execute(logger: Logger) async throws -> RunResult {
         let pipeline = try await EmbeddedPipeline.start(
-            partitions: partitions, simulator: simulator, standIn: standIn, broker: broker, logger: logger)
+            partitions: partitions, simulator: simulator, standIn: standIn, delays: delays, broker: broker, logger: logger)
         let result: Result<RunResult, any Error>
         do { result = .success(try await measure(on: pipeline, logger: logger)) } catch { result = .failure(error) }
         // Every client of the run (dispatcher, reader, generator) is gone with `measure`'s frame: the

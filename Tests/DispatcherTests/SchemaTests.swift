@@ -259,6 +259,9 @@ struct SchemaTests {
             (#"{"specversion":"1.0","id":"ce-4","type":"t"}"#, false),
             (#"{"specversion":"1.0","id":"ce-5","type":"t","subject":""}"#, false),
             (#"{"specversion":"1.0","id":"ce-6","type":"t","subject":"o","expiresat":"soon"}"#, false),
+            (#"{"specversion":"1.0","id":"ce-7","type":"t","subject":"o","notbefore":"2026-11-22T08:00:00+08:00"}"#, true),
+            (#"{"id":"nb-1","type":"t","to":"o","not_before":"2026-11-22T08:00:00Z"}"#, true),
+            (#"{"id":"nb-2","type":"t","to":"o","not_before":"tomorrow"}"#, false),
             (#"{"specversion":"0.3","id":"ce-7","type":"t","subject":"o"}"#, false),
             (#"{"id":"e","type":"t","subject":"o"}"#, false),
             // Raw messages.

@@ -24,6 +24,7 @@ struct TopicPlanTests {
         #expect(
             plan.topics.map(\.name) == [
                 "wxpush.requests", "wxpush.results", "wxpush.dlq", "wxpush.progress", "wxpush.sent", "wxpush.msgids", "wxpush.recipients",
+                "wxpush.delay.5s", "wxpush.delay.30s", "wxpush.delay.3m", "wxpush.delay.15m", "wxpush.delay.1h", "wxpush.delay.4h",
                 "wxpush.demand",
             ])
         let unlimited = TopicPlan(settings: DispatcherSettings(), sharesLimits: false)
@@ -32,6 +33,7 @@ struct TopicPlanTests {
         settings.exactlyOnce = false
         settings.sentTopic = ""
         settings.recipientsTopic = ""
+        settings.delays = DelayTiers(prefix: "")
         #expect(
             TopicPlan(settings: settings).topics.map(\.name) == [
                 "wxpush.requests", "wxpush.results", "wxpush.dlq", "wxpush.msgids", "wxpush.demand",

@@ -55,12 +55,12 @@ struct TopicsTests {
         let planned = try Self.tansuConfiguration(broker, suffix: suffix)
         let first = try await Self.topics("create", planned)
         #expect(first.status == 0, "\(first.lines)")
-        #expect(first.lines.filter { $0.hasPrefix("created  ") }.count == 8, "\(first.lines)")
-        #expect(first.lines.last == "OK: 8 topics fit the plan", "\(first.lines)")
+        #expect(first.lines.filter { $0.hasPrefix("created  ") }.count == 14, "\(first.lines)")
+        #expect(first.lines.last == "OK: 14 topics fit the plan", "\(first.lines)")
         #expect(!first.lines.contains { $0.hasPrefix("note:") }, "the configurations were read: \(first.lines)")
         let again = try await Self.topics("create", planned)
         #expect(again.status == 0)
-        #expect(again.lines.filter { $0.hasPrefix("exists   ") }.count == 8, "\(again.lines)")
+        #expect(again.lines.filter { $0.hasPrefix("exists   ") }.count == 14, "\(again.lines)")
 
         // The sent log is compacted: a configuration that takes it for the results topic is refused.
         let compacted = try Self.tansuConfiguration(broker, suffix: suffix, results: "wxpush.sent.\(suffix)", sent: "\"\"")

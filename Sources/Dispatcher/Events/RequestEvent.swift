@@ -4,7 +4,8 @@ import WeChat
 
 /// A notification request from the requests topic (docs/contract.md, `"v": 1`). A structured-mode
 /// CloudEvent (`specversion` "1.0") is one too: its `id`, `type` and `data` are the same fields,
-/// `subject` stands in for a missing `to`, and the extension `expiresat` for `expires_at`.
+/// `subject` stands in for a missing `to`, and the extensions `expiresat` and `notbefore` for
+/// `expires_at` and `not_before`.
 public struct RequestEvent: Sendable, Equatable {
     public var id: String
     public var type: String?
@@ -13,8 +14,14 @@ public struct RequestEvent: Sendable, Equatable {
     public var to: String
     public var data: JSONValue
     public var expiresAt: Date?
+    /// Not to reach the recipient before this time (`not_before`; CloudEvents `notbefore`).
+    public var notBefore: Date?
 
-    public init(id: String, type: String?, message: RawMessage?, app: String, to: String, data: JSONValue, expiresAt: Date?) {
+    public init(
+        id: String, type: String?, message: RawMessage?, app: String, to: String, data: JSONValue, expiresAt: Date?,
+        notBefore: Date? = nil
+    ) {
+        self.notBefore = notBefore
         self.id = id
         self.type = type
         self.message = message
@@ -85,6 +92,13 @@ extension RequestEvent {
             }
             expiresAt = date
         }
+        var notBefore: Date?
+        if let raw = object["not_before"] ?? (cloudEvent ? object["notbefore"] : nil) {
+            guard let text = raw.string, let date = Timestamp.parse(text) else {
+                return invalid("not_before must be an RFC 3339 timestamp like 2026-11-22T08:00:00+08:00")
+            }
+            notBefore = date
+        }
         // Bounded so every store keyed by them is bounded in bytes too (an openid is 28 bytes).
         let typeText: String = (type ?? nil) ?? ""
         for (field, value, limit) in [("id", id, 256), ("to", to, 128), ("app", app, 64), ("type", typeText, 128)]
@@ -101,7 +115,9 @@ extension RequestEvent {
             }
         }
         if message == nil && type == nil { return invalid("needs a type (rendered by a rule) or a message (sent as given)") }
-        return .success(RequestEvent(id: id, type: type ?? nil, message: message, app: app, to: to, data: data, expiresAt: expiresAt))
+        return .success(
+            RequestEvent(
+                id: id, type: type ?? nil, message: message, app: app, to: to, data: data, expiresAt: expiresAt, notBefore: notBefore))
     }
 }
 

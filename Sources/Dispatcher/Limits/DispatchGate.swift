@@ -4,6 +4,7 @@ import Foundation
 /// per-recipient throttle (reject, or park until the window allows), then its account's circuit,
 /// rate and daily quota (park until its reserved slot or the reset). An expired record always
 /// goes: the attempt ends it `expired` without a send, instead of parking it again and again.
+/// A deferred record (`not_before`, quiet hours) parks until its release, keeping its turn.
 /// So does one that is answered without a send (`answer`): its id was sent within the dedup
 /// window, or its recipient is suppressed; it takes no throttle count, rate token or quota.
 struct DispatchGate: RecordGate {
@@ -21,16 +22,21 @@ struct DispatchGate: RecordGate {
     var recentSends = RecentSends(window: 0)
     /// The outcome of a send that needs no WeChat call, if it is one (`PartitionWorker` sets it).
     var answer: @Sendable (EventProcessor<ContinuousClock>.PendingSend, inout RecentSends) -> Outcome? = { _, _ in nil }
+    /// The wall clock of expiry, throttle windows and releases (tests set it).
+    var wallClock: @Sendable () -> Date = Date.init
 
     mutating func admit(_ item: inout HeldRecord, now: ContinuousClock.Instant) -> GateDecision<ContinuousClock.Instant> {
         guard let send = item.send else { return .go }
         let event = send.event
-        let date = Date()
+        let date = wallClock()
         if let answered = answer(send, &recentSends) {
             item.answered = answered
             return .go
         }
         if let expiry = event.expiresAt, date >= expiry { return .go }
+        if let release = send.releaseAt, date < release {
+            return .park(until: Self.instant(of: release, expiresAt: event.expiresAt, now: now, date: date), .deferred)
+        }
         if let rule = rules.throttle(for: event.type) {
             switch throttle.check(type: event.type ?? "", to: event.to, rule: rule, now: date) {
             case .go:

@@ -86,6 +86,28 @@ public struct OutcomePublisher: Sendable {
         }
     }
 
+    /// A deferred request's copy into its delay topic, in place of an outcome (its outcome comes
+    /// when it returns): acknowledged, in the partition's transaction under exactly-once, before
+    /// the input offset may be committed.
+    public func forward(_ copy: KafkaRecord, original: KafkaMessage, logger: Logger) async -> Result {
+        var attempt = 0
+        while true {
+            let failures =
+                if let transactions {
+                    await transactions.produce([copy], for: original.topicPartition)
+                } else {
+                    await Self.sendAll([copy], with: producer)
+                }
+            if failures.isEmpty { return .acknowledged }
+            if Task.isCancelled { return .cancelled }
+            if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error { return .fatal(fatal) }
+            attempt += 1
+            DispatchMetrics.publishRetries.increment()
+            logger.warning("deferred request not acknowledged by \(copy.topic); retrying", metadata: ["error": "\(failures[0].error)"])
+            guard await ContinuousClock().pause(backoff.delay(afterAttempt: attempt)) else { return .cancelled }
+        }
+    }
+
     private func resultRecord(_ outcome: Outcome) -> KafkaRecord {
         let capped = outcome.capped()
         let headers = outcome.trace.map { [KafkaHeader(name: $0.name, string: $0.value)] } ?? []

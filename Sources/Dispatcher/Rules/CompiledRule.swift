@@ -8,12 +8,14 @@ struct CompiledRule: Sendable {
     let page: TemplateText?
     let pagePath: TemplateText?
     let fields: [(key: String, text: TemplateText, field: FieldTemplate)]
+    let quiet: QuietSpan?
 
     init(_ rule: Rule) throws {
         self.rule = rule
         url = try rule.url.map(TemplateText.init)
         page = try rule.page.map(TemplateText.init)
         pagePath = try rule.miniprogram.map { try TemplateText($0.pagepath) }
+        quiet = try rule.quietHours.map { hours throws(QuietSpan.Problem) in try QuietSpan(hours) }
         fields = try rule.data.sorted { $0.key < $1.key }.map { (key: $0.key, text: try TemplateText($0.value.value), field: $0.value) }
     }
 

@@ -14,12 +14,15 @@ public struct Rule: Sendable, Equatable, Decodable {
     public var overflow: OverflowPolicy?
     /// At most so many messages of this rule per recipient and span.
     public var throttle: ThrottleRule?
+    /// When its messages must not reach the recipient (they wait for the span's end).
+    public var quietHours: QuietHours?
 
     public init(
         kind: MessageKind, templateID: String, url: String? = nil, miniprogram: MiniProgramTemplate? = nil, page: String? = nil,
         miniprogramState: String? = nil, lang: String? = nil, data: [String: FieldTemplate], overflow: OverflowPolicy? = nil,
-        throttle: ThrottleRule? = nil
+        throttle: ThrottleRule? = nil, quietHours: QuietHours? = nil
     ) {
+        self.quietHours = quietHours
         self.throttle = throttle
         self.kind = kind
         self.templateID = templateID
@@ -36,6 +39,7 @@ public struct Rule: Sendable, Equatable, Decodable {
         case kind, url, miniprogram, page, lang, data, overflow, throttle
         case templateID = "template_id"
         case miniprogramState = "miniprogram_state"
+        case quietHours = "quiet_hours"
     }
 }
 

@@ -25,6 +25,9 @@ public struct RuleBook: Sendable {
     /// The per-recipient throttle of the rule for `type`, if it has one.
     public func throttle(for type: String?) -> ThrottleRule? { type.flatMap { rules[$0]?.rule.throttle } }
 
+    /// The quiet hours of the rule for `type`, if it has them.
+    func quietHours(for type: String?) -> QuietSpan? { type.flatMap { rules[$0]?.quiet } }
+
     /// The longest throttle window of any rule (0 without throttles): how far back the sent log
     /// is read to rebuild the counts after a rebalance.
     public var longestThrottleWindow: TimeInterval { rules.values.compactMap { $0.rule.throttle?.window }.max() ?? 0 }

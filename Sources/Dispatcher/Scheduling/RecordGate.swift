@@ -29,4 +29,6 @@ public enum WaitReason: Hashable, Sendable {
     case throttle
     /// The account's rate, daily quota or open circuit (named: this instance's demand for it).
     case limit(account: String)
+    /// Its `not_before` or its rule's quiet hours, for less than the shortest delay tier.
+    case deferred
 }

@@ -44,6 +44,8 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
     public struct PendingSend: Sendable {
         public let message: OutgoingMessage
         public let event: RequestEvent
+        /// Not before this time (its `not_before`, its rule's quiet hours); nil: now.
+        public let releaseAt: Date?
         public fileprivate(set) var outcome: Outcome
         fileprivate var firstAttempt: C.Instant?
         /// The start of the first attempt that was written and got no answer (WeChat may have it).
@@ -71,7 +73,9 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             needsDeadLetter: false
         )
         outcome.trace = Self.trace(of: record)
-        outcome.requestedAt = record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        // A request back from the delay topics keeps its producer's timestamp in a header.
+        let requested = record.header("wxpush-original-timestamp").flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+        outcome.requestedAt = (requested ?? record.timestampMilliseconds).map { Date(milliseconds: $0) }
         let event: RequestEvent
         switch RequestEvent.decode(record.value) {
         case .failure(let invalid):
@@ -94,7 +98,15 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         case .success(let message):
             outcome.templateID = message.templateID
             outcome.messageKind = message.kind
-            return .send(PendingSend(message: message, event: event, outcome: outcome))
+            let quiet = event.message == nil ? rules.quietHours(for: event.type) : nil
+            let release = Deferral.release(notBefore: event.notBefore, quiet: quiet, now: receivedAt)
+            if let release, let expiry = event.expiresAt, release >= expiry {
+                let why = release == event.notBefore ? "not_before" : "the rule's quiet hours"
+                let reason =
+                    "expired: expires_at \(Timestamp.format(expiry)) comes before it may be sent (\(why): \(Timestamp.format(release)))"
+                return .finished(outcome.finished(.expired, .expired, reason, at: now()))
+            }
+            return .send(PendingSend(message: message, event: event, releaseAt: release, outcome: outcome))
         }
     }
 

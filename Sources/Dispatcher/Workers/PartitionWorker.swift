@@ -170,10 +170,26 @@ struct PartitionWorker: Sendable {
             // WeChat accepted it before a restart or rebalance; its outcome never got out.
             preparation = .finished(processor.alreadySent(send, msgid: sent.msgid))
         }
+        let bytes = record.value.count + (record.key?.count ?? 0)
+        if case .send(let send) = preparation, let release = send.releaseAt,
+            let tier = settings.delays.tier(forWait: .seconds(release.timeIntervalSinceNow))
+        {
+            // Long waits leave the partition: its other recipients go on, and nothing is held.
+            let copy = DeferredCopy.first(record, releaseAt: release, tier: tier, tiers: settings.delays, now: Date())
+            let received = state.scheduler.received(
+                record.offset, item: HeldRecord(original: record), key: nil, bytes: bytes, needsSend: false, now: .now)
+            perform(received.actions, &state, group: &group, mailbox: mailbox)
+            group.addTask {
+                let result = await publisher.forward(copy, original: record, logger: logger)
+                if result == .acknowledged { DispatchMetrics.deferred.increment() }
+                mailbox.post(.published(record.offset, result))
+            }
+            return
+        }
         var held = HeldRecord(original: record)
         if case .send(let send) = preparation { held.send = send }
         let received = state.scheduler.received(
-            record.offset, item: held, key: held.send.map { Array($0.event.to.utf8) }, bytes: record.value.count + (record.key?.count ?? 0),
+            record.offset, item: held, key: held.send.map { Array($0.event.to.utf8) }, bytes: bytes,
             needsSend: held.send != nil, now: .now)
         if !received.inOrder {
             logger.warning(
@@ -216,7 +232,7 @@ struct PartitionWorker: Sendable {
                 switch reason {
                 case .limit(let account): account == change.account && (record.reservation ?? -1) < change.epoch
                 case .retry: change.quotaReset && record.send?.event.app == change.account
-                case .throttle: false
+                case .throttle, .deferred: false
                 }
             }
         }
@@ -260,6 +276,7 @@ struct PartitionWorker: Sendable {
             switch reason {
             case .retry: DispatchMetrics.retriesWaiting.add(delta)
             case .throttle: DispatchMetrics.throttleWaiting.add(delta)
+            case .deferred: DispatchMetrics.deferredWaiting.add(delta)
             case .limit(let account):
                 DispatchMetrics.limitWaiting.add(delta)
                 limits?.parked(account, priority: priority, delta)

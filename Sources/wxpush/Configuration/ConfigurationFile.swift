@@ -19,8 +19,12 @@ struct ConfigurationFile: Decodable, Sendable {
         var sent: String?
         var demand: String?
         var recipients: String?
+        /// The delay topics' prefix (`<prefix>.<tier>`); "" keeps deferred requests in memory.
+        var delays: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case requests, results, dlq, progress, msgids, sent, demand, recipients }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case requests, results, dlq, progress, msgids, sent, demand, recipients, delays
+        }
     }
     /// `requests: wxpush.requests`, or a list of topics with a priority each:
     /// `requests: [{ topic: wxpush.requests.high, priority: 1 }, { topic: wxpush.requests, priority: 0 }]`.
@@ -130,9 +134,11 @@ struct ConfigurationFile: Decodable, Sendable {
         var priorityMinShare: Double?
         var stallTimeout: String?
         var dedupWindow: String?
+        var delayTiers: [String]?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case retry, buffer
+            case delayTiers = "delay_tiers"
             case inFlight = "in_flight", drainTimeout = "drain_timeout", commitInterval = "commit_interval"
             case exactlyOnce = "exactly_once", instanceID = "instance_id", priorityMinShare = "priority_min_share"
             case stallTimeout = "stall_timeout", dedupWindow = "dedup_window"

@@ -94,6 +94,22 @@ struct ConfigurationLoader {
         return configuration
     }
 
+    private func resolveDelays(prefix: String?, tiers texts: [String]?, _ problems: inout [String]) -> DelayTiers {
+        var tiers = DelayTiers.defaultTiers
+        if let texts {
+            tiers = []
+            for text in texts {
+                if let tier = DurationText.parse(text), tier >= .seconds(1), tier.components.attoseconds == 0 {
+                    tiers.append(tier)
+                } else {
+                    problems.append(
+                        "dispatcher.delay_tiers: \"\(text)\" is not a whole number of seconds of at least 1s; write it like 30s, 5m or 1h")
+                }
+            }
+        }
+        return DelayTiers(prefix: prefix ?? "wxpush.delay", tiers: tiers)
+    }
+
     private func resolveSettings(_ file: ConfigurationFile, _ problems: inout [String]) -> DispatcherSettings {
         var settings = DispatcherSettings()
         let topics = file.kafka?.topics
@@ -108,6 +124,7 @@ struct ConfigurationLoader {
         settings.demandTopic = topics?.demand ?? settings.demandTopic
         settings.recipientsTopic = topics?.recipients ?? settings.recipientsTopic
         settings.groupID = file.kafka?.group ?? settings.groupID
+        settings.delays = resolveDelays(prefix: topics?.delays, tiers: file.dispatcher?.delayTiers, &problems)
         for (field, value) in [
             ("requests", settings.requestsTopic), ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic),
             ("progress", settings.progressTopic),
@@ -121,7 +138,7 @@ struct ConfigurationLoader {
                 ("results", settings.resultsTopic), ("dlq", settings.deadLetterTopic), ("progress", settings.progressTopic),
                 ("msgids", settings.msgidsTopic), ("sent", settings.sentTopic), ("demand", settings.demandTopic),
                 ("recipients", settings.recipientsTopic),
-            ]
+            ] + settings.delays.topics.map { ("delays", $0) }
         for (field, topic) in roles where !topic.isEmpty && !Self.isTopicName(topic) {
             problems.append(
                 "kafka.topics.\(field): \"\(topic.prefix(60))\(topic.count > 60 ? "…" : "")\" is not a Kafka topic name; use at most 249 of a-z A-Z 0-9 . _ -"

@@ -52,7 +52,7 @@ enum UnknownKeys {
                 Rule.CodingKeys.self,
                 [
                     "data": .named(.of(FieldTemplate.CodingKeys.self)), "throttle": .of(ThrottleRule.CodingKeys.self),
-                    "miniprogram": .of(MiniProgramTemplate.CodingKeys.self),
+                    "miniprogram": .of(MiniProgramTemplate.CodingKeys.self), "quiet_hours": .of(QuietHours.CodingKeys.self),
                 ]))
     ])
 

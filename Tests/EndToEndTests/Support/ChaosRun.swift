@@ -21,11 +21,12 @@ final class ChaosRun: Sendable {
 
     static func start(
         _ name: String, events count: Int, openids: Int, simulator: SimulatorConfiguration = SimulatorConfiguration(),
-        mixed: Bool = false, shape: SampleEvents.Shape? = nil
+        mixed: Bool = false, shape: SampleEvents.Shape? = nil, settings: DispatcherSettings = DispatcherSettings(), delays: Bool = false
     ) async throws -> ChaosRun {
         var simulator = simulator
         simulator.dailyQuota = Int.max
-        let pipeline = try await EmbeddedPipeline.start(simulator: simulator, logger: Logger.test("wxpush.chaos"))
+        let pipeline = try await EmbeddedPipeline.start(
+            simulator: simulator, settings: settings, delays: delays, logger: Logger.test("wxpush.chaos"))
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
         collector.start()
         return ChaosRun(

@@ -1,0 +1,77 @@
+import Foundation
+import Kafka
+
+/// A request on its way through the delay topics: the original key, bytes and headers, plus
+/// where it returns and when.
+///
+/// Headers: `wxpush-release-at` (when the request may go, Unix milliseconds), `wxpush-due-at`
+/// (when it leaves this tier), `wxpush-return-topic` (its requests topic), `wxpush-deferred-from`
+/// (topic/partition/offset of its first arrival) and `wxpush-original-timestamp` (its producer's
+/// timestamp, so the outcome's `requested_at` and the end-to-end time stay the request's own).
+public struct DeferredCopy: Sendable {
+    public let record: KafkaMessage
+    public let releaseAt: Date?
+    public let dueAt: Date?
+    public let returnTopic: String?
+
+    public init(_ record: KafkaMessage) {
+        self.record = record
+        func date(_ name: String) -> Date? {
+            record.header(name).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }.map { Date(milliseconds: $0) }
+        }
+        releaseAt = date("wxpush-release-at")
+        dueAt = date("wxpush-due-at")
+        returnTopic = record.header("wxpush-return-topic").map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static let ownHeaders: Set<String> = ["wxpush-release-at", "wxpush-due-at", "wxpush-return-topic"]
+
+    /// The first copy of a request read from `original`, into `tier`'s topic.
+    static func first(
+        _ original: KafkaMessage, releaseAt: Date, tier: Duration, tiers: DelayTiers, now: Date
+    ) -> KafkaRecord {
+        var headers = original.headers.filter { !ownHeaders.contains($0.name) }
+        if original.header("wxpush-deferred-from") == nil {
+            headers.append(
+                KafkaHeader(name: "wxpush-deferred-from", string: "\(original.topic)/\(original.partition)/\(original.offset)"))
+        }
+        if original.header("wxpush-original-timestamp") == nil, let timestamp = original.timestampMilliseconds {
+            headers.append(KafkaHeader(name: "wxpush-original-timestamp", string: String(timestamp)))
+        }
+        return copy(
+            topic: tiers.topic(for: tier), key: original.key, value: original.value, headers: headers, releaseAt: releaseAt,
+            dueAt: now.addingTimeInterval(tier.seconds), returnTopic: original.topic)
+    }
+
+    /// Where this copy goes when it leaves its tier at `now`: the next tier while the wait left
+    /// covers one, else back to its requests topic (without the delay headers). Nil when it is not
+    /// a copy wxpush wrote (no return topic).
+    func next(tiers: DelayTiers, now: Date) -> KafkaRecord? {
+        guard let returnTopic else { return nil }
+        let headers = record.headers.filter { !Self.ownHeaders.contains($0.name) }
+        let left = Duration.seconds((releaseAt ?? now).timeIntervalSince(now))
+        if let releaseAt, let tier = tiers.tier(forWait: left) {
+            return Self.copy(
+                topic: tiers.topic(for: tier), key: record.key, value: record.value, headers: headers, releaseAt: releaseAt,
+                dueAt: now.addingTimeInterval(tier.seconds), returnTopic: returnTopic)
+        }
+        return KafkaRecord(topic: returnTopic, key: record.key, value: record.value, headers: headers)
+    }
+
+    private static func copy(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], releaseAt: Date, dueAt: Date, returnTopic: String
+    ) -> KafkaRecord {
+        KafkaRecord(
+            topic: topic, key: key, value: value,
+            headers: headers + [
+                KafkaHeader(name: "wxpush-release-at", string: String(releaseAt.milliseconds)),
+                KafkaHeader(name: "wxpush-due-at", string: String(dueAt.milliseconds)),
+                KafkaHeader(name: "wxpush-return-topic", string: returnTopic),
+            ])
+    }
+}
+
+extension Date {
+    init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}
