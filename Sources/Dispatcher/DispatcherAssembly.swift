@@ -16,6 +16,8 @@ public struct DispatcherAssembly: Sendable {
     public let limits: SendLimits
     /// Recipients who left or refused; a `RecipientFeed` fills it (nil without a recipients topic).
     public let suppressions: Suppressions?
+    /// The accounts' template libraries as read (nil with `templateCheck` off); `TemplateRefresh` fills it.
+    public let templates: TemplateCatalog?
 
     public init(
         kafka: KafkaConfiguration, settings: DispatcherSettings, accounts: [WeChatAccount], rules: RuleBook,
@@ -75,6 +77,8 @@ public struct DispatcherAssembly: Sendable {
         self.limits = sendLimits
         let suppressions = settings.recipientsTopic.isEmpty ? nil : Suppressions()
         self.suppressions = suppressions
+        let templates = settings.templateCheck == .off ? nil : TemplateCatalog(mode: settings.templateCheck)
+        self.templates = templates
         service = DispatcherService(
             consumer: consumer,
             publisher: OutcomePublisher(
@@ -90,7 +94,7 @@ public struct DispatcherAssembly: Sendable {
             processor: EventProcessor(
                 rules: rules, sender: wechat, retry: settings.retry, clock: ContinuousClock(),
                 quotaExhausted: { sendLimits.quotaExhausted(account: $0, date: $1) },
-                answered: { sendLimits.answered(account: $0, healthy: $1) }, suppressions: suppressions),
+                answered: { sendLimits.answered(account: $0, healthy: $1) }, suppressions: suppressions, templates: templates),
             settings: settings, stats: stats, limits: sendLimits, relay: relay, logger: logger
         )
     }

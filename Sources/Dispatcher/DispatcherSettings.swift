@@ -48,6 +48,9 @@ public struct DispatcherSettings: Sendable, Equatable {
     /// sends) is answered `sent`/`already_sent` with the first msgid instead of being sent again.
     /// Zero: only redeliveries of the same record are answered so.
     public var dedupWindow: Duration = .seconds(86_400)
+    /// How the accounts' template libraries are used (`TemplateCatalog`), and how often read.
+    public var templateCheck = TemplateCatalog.Mode.strict
+    public var templateRefresh: Duration = .seconds(3600)
     public var retry: RetryPolicy
     /// Outcomes, DLQ copies and input offsets committed together in Kafka transactions, so a
     /// `read_committed` reader sees exactly one outcome per request across crashes and rebalances.

@@ -67,6 +67,8 @@ final class DispatcherProcess: Sendable {
         return process.terminationStatus
     }
 
+    var pid: Int32 { process.processIdentifier }
+
     /// CPU seconds (user + system) and peak RSS so far, from /proc.
     var usage: DispatcherUsage { ProcessUsage.of(pid: process.processIdentifier) }
 }
@@ -100,6 +102,7 @@ extension EmbeddedPipeline {
             wechat:
               api_base: \(simulatorURL)
               request_timeout: \(options.requestTimeout)
+            \(options.templates.map { "  templates: \($0)" } ?? "")
               accounts:
                 default: { appid: \(account.appID), token_mode: stable\(options.limits.map { ", limits: \($0)" } ?? "")\(callback) }
             dispatcher:
@@ -160,6 +163,8 @@ public struct RunOptions: Sendable {
     /// The group session timeout. The embedded cluster waits this minus a second before the
     /// second round of a cooperative rebalance (a real broker goes on once every member rejoined).
     public var sessionTimeoutMilliseconds = 6_000
+    /// `wechat.templates` as a YAML flow map, e.g. `{ check: strict, refresh: 1s }`; nil: the defaults.
+    public var templates: String?
     /// `kafka.producers` as a YAML flow map (per producer role, librdkafka properties); nil: none.
     public var producers: String?
 

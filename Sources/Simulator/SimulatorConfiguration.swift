@@ -37,6 +37,9 @@ public struct SimulatorConfiguration: Sendable {
     /// The listen backlog of the threaded stand-in (Harness), when that one answers instead:
     /// Python's default (5) unless set, as an untuned server has it.
     public var threadedBacklog = 5
+    /// The accounts' template library; nil: none is kept (the library calls answer 48001, and
+    /// any template id but a `bad…` one is accepted).
+    public var templates: [SimulatedTemplate]?
 
     public init(
         accounts: [String: String] = ["wxdemo": "demo-secret"],

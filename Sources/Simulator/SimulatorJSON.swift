@@ -39,6 +39,31 @@ enum SimulatorJSON {
         }
     }
 
+    /// A template library in WeChat's shape: `template_list` for template messages, `data` (with
+    /// `errcode` 0) for subscribe messages.
+    static func templates(_ templates: [SimulatedTemplate], subscribe: Bool) -> Response {
+        let list = JSONValue.array(
+            templates.map { template in
+                subscribe
+                    ? .object([
+                        "priTmplId": .string(template.id), "title": .string(template.title), "content": .string(template.content),
+                        "example": .string(""), "type": .number("2"), "keywordEnumValueList": .array([]),
+                    ])
+                    : .object([
+                        "template_id": .string(template.id), "title": .string(template.title), "primary_industry": .string(""),
+                        "deputy_industry": .string(""), "content": .string(template.content), "example": .string(""),
+                    ])
+            })
+        return json { out in
+            if subscribe {
+                out.field("errcode", number: 0)
+                out.field("errmsg", "ok")
+            }
+            out.key(subscribe ? "data" : "template_list")
+            out.value(list)
+        }
+    }
+
     static func grant(_ grant: TokenGrant) -> Response {
         switch grant {
         case .granted(let token, let expiresIn):

@@ -55,7 +55,7 @@ extension SimulatorState {
     private mutating func deliverUncounted(
         _ request: SendRequest, kind: MessageKind, appID: String, now: ContinuousClock.Instant, date: Date
     ) -> SendAnswer {
-        if let failure = Self.validate(request, kind: kind) {
+        if let failure = Self.validate(request, kind: kind, templates: configuration.templates) {
             return .failed(failure)
         }
         let openid = request.touser ?? ""
@@ -93,8 +93,9 @@ extension SimulatorState {
         return .delivered(msgid: lastMsgID)
     }
 
-    /// The deterministic refusals tests rely on: openid prefixes, template prefixes, typed fields.
-    static func validate(_ request: SendRequest, kind: MessageKind) -> APIFailure? {
+    /// The deterministic refusals tests rely on: openid prefixes, template ids (`bad…`, or not in
+    /// the library when one is configured), typed fields by the simulator's own rules.
+    static func validate(_ request: SendRequest, kind: MessageKind, templates: [SimulatedTemplate]?) -> APIFailure? {
         let openid = request.touser ?? ""
         if openid.isEmpty || openid.hasPrefix("invalid") {
             return APIFailure(errcode: 40003, errmsg: "invalid openid")
@@ -106,13 +107,29 @@ extension SimulatorState {
             return APIFailure(errcode: 43101, errmsg: "user refuse to accept the msg")
         }
         let templateID = request.template_id ?? ""
+        let invalidTemplate = APIFailure(errcode: 40037, errmsg: "invalid template_id")
         if templateID.isEmpty || templateID.hasPrefix("bad") {
-            return APIFailure(errcode: 40037, errmsg: "invalid template_id")
+            return invalidTemplate
         }
-        guard kind.hasTypedFields else { return nil }
-        for (key, value) in request.values.sorted(by: { $0.key < $1.key }) {
-            if let reason = FieldLimits.violation(key: key, value: value) {
-                return APIFailure(errcode: 47003, errmsg: "argument invalid! data.\(key).value \(reason)")
+        let subscribe = kind != .template
+        guard let templates else {
+            // No library: subscribe kinds' keywords are typed by their names.
+            guard subscribe else { return nil }
+            return typedRefusal(request.values.keys.sorted(), request, templateMessage: false)
+        }
+        guard let template = templates.first(where: { $0.id == templateID && $0.subscribe == subscribe }) else { return invalidTemplate }
+        if subscribe, let missing = template.keywords.first(where: { (request.values[$0] ?? "").isEmpty }) {
+            return APIFailure(errcode: 47003, errmsg: "argument invalid! data.\(missing).value is empty")
+        }
+        return typedRefusal(template.keywords.filter { request.values[$0] != nil }, request, templateMessage: !subscribe)
+    }
+
+    private static func typedRefusal(_ keywords: [String], _ request: SendRequest, templateMessage: Bool) -> APIFailure? {
+        for keyword in keywords {
+            if let refusal = SimulatedFieldRules.refusal(
+                keyword: keyword, value: request.values[keyword] ?? "", templateMessage: templateMessage)
+            {
+                return APIFailure(errcode: 47003, errmsg: "argument invalid! data.\(keyword).value invalid (\(refusal))")
             }
         }
         return nil

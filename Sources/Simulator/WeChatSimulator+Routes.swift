@@ -16,6 +16,8 @@ extension WeChatSimulator {
         router.get("/sim/central_token") { request, _ in self.centralToken(request) }
         router.post("/cgi-bin/openapi/quota/get") { request, _ in self.quota(request) }
         router.post("/cgi-bin/clear_quota") { request, _ in self.clearQuota(request) }
+        router.get("/cgi-bin/template/get_all_private_template") { request, _ in self.templateLibrary(request, subscribe: false) }
+        router.get("/wxaapi/newtmpl/gettemplate") { request, _ in self.templateLibrary(request, subscribe: true) }
         for kind in MessageKind.allCases {
             router.post(RouterPath(kind.path)) { request, _ in try await self.send(request, kind: kind) }
         }
@@ -77,6 +79,18 @@ extension WeChatSimulator {
                 state.apps[appID, default: AppUsage()].deliveredToday = 0
                 return SimulatorJSON.failure(APIFailure(errcode: 0, errmsg: "ok"))
             }
+        }
+    }
+
+    /// The token's app's template library, in WeChat's two shapes; 48001 without a library.
+    private func templateLibrary(_ request: Request, subscribe: Bool) -> Response {
+        let token = request.uri.queryParameters["access_token"].map(String.init)
+        return state.withLock { state in
+            if case .failure(let failure) = state.tokenOwner(token, now: time.now) { return SimulatorJSON.failure(failure) }
+            guard let templates = state.configuration.templates else {
+                return SimulatorJSON.failure(APIFailure(errcode: 48001, errmsg: "api unauthorized"))
+            }
+            return SimulatorJSON.templates(templates.filter { $0.subscribe == subscribe }, subscribe: subscribe)
         }
     }
 

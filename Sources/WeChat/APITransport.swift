@@ -10,7 +10,8 @@ import Synchronization
 /// URLs carry the access token or the appsecret in their query, so only `loggedPath` is ever
 /// logged and transport messages are scrubbed of `secrets` before they leave.
 struct APITransport: Sendable {
-    static let maxResponseBytes = 64 * 1024
+    /// A template library (the largest answer: up to a few dozen templates) fits many times over.
+    static let maxResponseBytes = 512 * 1024
 
     let httpClient: HTTPClient
     /// The whole exchange's bound: waiting for a connection, connecting, writing and the answer
@@ -70,7 +71,8 @@ struct APITransport: Sendable {
             quota: quota.flatMap { quota in
                 guard let limit = quota["daily_limit"]?.int64, let used = quota["used"]?.int64 else { return nil }
                 return DailyQuota(dailyLimit: Int(limit), used: Int(used))
-            }
+            },
+            fields: fields
         )
     }
 
@@ -116,6 +118,8 @@ struct APIAnswer {
     var access_token: String?
     var expires_in: Int?
     var quota: DailyQuota? = nil
+    /// Every field of the answer, for the calls that read more than these.
+    var fields: [String: JSONValue] = [:]
 }
 
 /// `quota/get`'s answer: the account's daily limit for an API and what today used of it.

@@ -86,6 +86,21 @@ public final class WeChatClient: Sendable {
         return quota
     }
 
+    /// The account's template library of `family`; a WeChat error (48001: the account may not
+    /// call it) is thrown with its errcode.
+    public func templateLibrary(_ family: TemplateLibrary.Family, account: String) async throws(WeChatError) -> TemplateLibrary {
+        guard let entry = entries[account] else { throw WeChatError(errcode: SendResult.unknownAccountErrcode, errmsg: "unknown account") }
+        let token = try await entry.tokens.token().value
+        let answer = try await transport.call(
+            post: nil, url: entry.account.apiBase + family.path + "?access_token=" + queryEscaped(token), loggedPath: family.path,
+            secrets: [token, entry.account.secret])
+        if let errcode = answer.errcode, errcode != 0 { throw WeChatError(errcode: errcode, errmsg: answer.errmsg ?? "") }
+        guard let library = TemplateLibrary.parse(answer.fields, family: family) else {
+            throw WeChatError.transport("\(family.path) answer without a template list", httpStatus: 200, progress: .answered)
+        }
+        return library
+    }
+
     /// Sends once; on a token error invalidates that token, refreshes and retries exactly once.
     public func send(_ message: OutgoingMessage, account: String, trace: TraceHeader? = nil) async -> SendResult {
         guard let entry = entries[account] else {

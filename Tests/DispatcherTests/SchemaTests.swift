@@ -53,7 +53,8 @@ struct SchemaTests {
         case .alreadySent: .sent
         case .expired: .expired
         case .accountMisconfigured, .retriesExhausted, .fateUnknown: .failed
-        case .invalidEvent, .unknownApp, .unknownType, .missingVariable, .fieldInvalid, .recipientThrottled, .errcodeTerminal, .suppressed:
+        case .invalidEvent, .unknownApp, .unknownType, .missingVariable, .fieldInvalid, .recipientThrottled, .errcodeTerminal, .suppressed,
+            .templateMissing:
             .rejected
         }
     }

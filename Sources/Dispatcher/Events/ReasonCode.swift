@@ -27,4 +27,7 @@ public enum ReasonCode: String, Sendable, CaseIterable {
     case alreadySent = "already_sent"
     /// The recipient left or refused (the recipients topic): no WeChat call was made.
     case suppressed
+    /// The template is not in the account's library, or WeChat answered 40037 for it: no call
+    /// (or that one call) was made; a DLQ copy waits for the template to be fixed.
+    case templateMissing = "template_missing"
 }

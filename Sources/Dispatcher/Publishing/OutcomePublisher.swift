@@ -86,24 +86,29 @@ public struct OutcomePublisher: Sendable {
         }
     }
 
-    /// A deferred request's copy into its delay topic, in place of an outcome (its outcome comes
-    /// when it returns): acknowledged, in the partition's transaction under exactly-once, before
-    /// the input offset may be committed.
-    public func forward(_ copy: KafkaRecord, original: KafkaMessage, logger: Logger) async -> Result {
+    /// Deferred requests' copies into their delay topics, in place of outcomes (those come when
+    /// the requests return): acknowledged, in the partition's transaction under exactly-once,
+    /// before the input offsets may be committed.
+    public func forward(_ copies: [KafkaRecord], from partition: TopicPartition, logger: Logger) async -> Result {
+        var pending = copies
         var attempt = 0
         while true {
             let failures =
                 if let transactions {
-                    await transactions.produce([copy], for: original.topicPartition)
+                    await transactions.produce(pending, for: partition)
                 } else {
-                    await Self.sendAll([copy], with: producer)
+                    await Self.sendAll(pending, with: producer)
                 }
             if failures.isEmpty { return .acknowledged }
             if Task.isCancelled { return .cancelled }
             if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error { return .fatal(fatal) }
             attempt += 1
             DispatchMetrics.publishRetries.increment()
-            logger.warning("deferred request not acknowledged by \(copy.topic); retrying", metadata: ["error": "\(failures[0].error)"])
+            // Straight out, only what failed is sent again; in a transaction (aborted now) all of it.
+            if transactions == nil { pending = failures.map(\.record) }
+            logger.warning(
+                "\(failures.count) deferred requests not acknowledged by \(failures[0].record.topic); retrying",
+                metadata: ["error": "\(failures[0].error)"])
             guard await ContinuousClock().pause(backoff.delay(afterAttempt: attempt)) else { return .cancelled }
         }
     }

@@ -52,9 +52,10 @@ struct CompiledRule: Sendable {
             ))
     }
 
-    /// Subscribe messages carry typed, length-limited values; template messages are sent as rendered.
+    /// Typed keywords (`thing1`, `time2`…) carry length-limited values, in subscribe messages and
+    /// in category template messages alike; untyped ones (`keyword1`, `first`) are sent as rendered.
     private func checkLimits(key: String, value: String, policy: OverflowPolicy) -> Result<String, Rejection> {
-        guard rule.kind != .template, let violation = FieldLimits.violation(key: key, value: value) else { return .success(value) }
+        guard let violation = FieldLimits.violation(key: key, value: value) else { return .success(value) }
         if policy == .truncate, let type = FieldLimits.type(ofKey: key), FieldLimits.isTruncatable(type) {
             let cut = FieldLimits.truncated(key: key, value: value)
             if FieldLimits.violation(key: key, value: cut) == nil { return .success(cut) }

@@ -3,7 +3,7 @@ import WeChat
 
 /// Every rule, compiled once at start: renders an event into the WeChat message it asks for.
 public struct RuleBook: Sendable {
-    private let rules: [String: CompiledRule]
+    private let compiled: [String: CompiledRule]
 
     /// Compiles every rule; throws one error listing every template that does not parse.
     public init(_ file: RulesFile) throws(RuleBookError) {
@@ -17,20 +17,23 @@ public struct RuleBook: Sendable {
             }
         }
         guard problems.isEmpty else { throw RuleBookError(problems: problems) }
-        rules = compiled
+        self.compiled = compiled
     }
 
-    public var types: [String] { rules.keys.sorted() }
+    public var types: [String] { compiled.keys.sorted() }
+
+    /// The rules as written, by event type.
+    public var rules: [String: Rule] { compiled.mapValues(\.rule) }
 
     /// The per-recipient throttle of the rule for `type`, if it has one.
-    public func throttle(for type: String?) -> ThrottleRule? { type.flatMap { rules[$0]?.rule.throttle } }
+    public func throttle(for type: String?) -> ThrottleRule? { type.flatMap { compiled[$0]?.rule.throttle } }
 
     /// The quiet hours of the rule for `type`, if it has them.
-    func quietHours(for type: String?) -> QuietSpan? { type.flatMap { rules[$0]?.quiet } }
+    func quietHours(for type: String?) -> QuietSpan? { type.flatMap { compiled[$0]?.quiet } }
 
     /// The longest throttle window of any rule (0 without throttles): how far back the sent log
     /// is read to rebuild the counts after a rebalance.
-    public var longestThrottleWindow: TimeInterval { rules.values.compactMap { $0.rule.throttle?.window }.max() ?? 0 }
+    public var longestThrottleWindow: TimeInterval { compiled.values.compactMap { $0.rule.throttle?.window }.max() ?? 0 }
 
     /// The message for an event, or why it can never be sent; `truncated` hears each field cut.
     public func message(for event: RequestEvent, truncated: (String) -> Void = { _ in }) -> Result<OutgoingMessage, Rejection> {
@@ -38,7 +41,7 @@ public struct RuleBook: Sendable {
         if let raw = event.message {
             return .success(OutgoingMessage(raw: raw, to: event.to, clientMsgID: clientMsgID))
         }
-        guard let type = event.type, let rule = rules[type] else {
+        guard let type = event.type, let rule = compiled[type] else {
             return .failure(Rejection(.unknownType, "no rule for type \(event.type ?? "")"))
         }
         return rule.render(event, clientMsgID: clientMsgID, truncated: truncated).mapError {

@@ -22,13 +22,17 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let answered: @Sendable (_ account: String, _ healthy: Bool) -> Void
     /// Recipients who left or refused (the recipients topic); nil: none are suppressed.
     let suppressions: Suppressions?
+    /// The accounts' template libraries (nil: not read): a template known missing is not sent.
+    let templates: TemplateCatalog?
 
     public init(
         rules: RuleBook, sender: any MessageSender, retry: RetryPolicy, clock: C,
         now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         quotaExhausted: @escaping @Sendable (String, Date) -> Date = { QuotaReset.shanghaiMidnight.next(after: $1) },
-        answered: @escaping @Sendable (String, Bool) -> Void = { _, _ in }, suppressions: Suppressions? = nil
+        answered: @escaping @Sendable (String, Bool) -> Void = { _, _ in }, suppressions: Suppressions? = nil,
+        templates: TemplateCatalog? = nil
     ) {
+        self.templates = templates
         self.suppressions = suppressions
         self.quotaExhausted = quotaExhausted
         self.answered = answered
@@ -98,6 +102,9 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         case .success(let message):
             outcome.templateID = message.templateID
             outcome.messageKind = message.kind
+            if let missing = templates?.missing(message.templateID, kind: message.kind, account: event.app) {
+                return .finished(outcome.finished(.rejected, .templateMissing, "template_missing: \(missing)", deadLetter: true, at: now()))
+            }
             let quiet = event.message == nil ? rules.quietHours(for: event.type) : nil
             let release = Deferral.release(notBefore: event.notBefore, quiet: quiet, now: receivedAt)
             if let release, let expiry = event.expiresAt, release >= expiry {
@@ -192,6 +199,13 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         case .success:
             pending.outcome.msgid = result.msgid
             return .finished(pending.outcome.finished(.sent, nil, nil, at: now()))
+        case .terminal where result.errcode == Self.invalidTemplateErrcode:
+            // Its next requests are answered without a call until the library is read again.
+            templates?.refused(pending.message.templateID, kind: pending.message.kind, account: event.app, at: now())
+            return .finished(
+                outcome.finished(
+                    .rejected, .templateMissing, "template_missing: wechat_errcode: \(result.errcode) \(result.errmsg)", deadLetter: true,
+                    at: now()))
         case .terminal:
             // Configuration-class and unknown errcodes also go to the DLQ: once the operator fixes
             // the template or the whitelist, the copies can be replayed.
@@ -234,6 +248,9 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             return .retry(pending, at: clock.now.advanced(by: backoff))
         }
     }
+
+    /// WeChat's answer to a template id that is not (or no longer) the account's.
+    static var invalidTemplateErrcode: Int { 40037 }
 
     /// The end of a send WeChat may have delivered and would deliver again: `failed`, with a DLQ
     /// copy, never sent a second time.

@@ -28,6 +28,8 @@ struct PartitionWorker: Sendable {
     enum Report: Sendable {
         case attempted(Int64, EventProcessor<ContinuousClock>.AttemptResult)
         case published(Int64, OutcomePublisher.Result)
+        /// Deferred records copied to their delay topics together (in place of outcomes).
+        case forwarded([Int64], OutcomePublisher.Result)
         case committed(CommitPoint, succeeded: Bool)
         /// A send went into the sent log at this offset.
         case sentLogged(at: Int64)
@@ -144,18 +146,28 @@ struct PartitionWorker: Sendable {
         while state.scheduler.room > 0 {
             let records = partition.take(limit: min(state.scheduler.room, 64))
             if records.isEmpty { return }
-            for record in records { receive(record, &state, group: &group, mailbox: mailbox) }
+            // Deferred records leave together: one produce (one task) per batch taken.
+            let copies = records.compactMap { receive($0, &state, group: &group, mailbox: mailbox) }
+            guard !copies.isEmpty else { continue }
+            group.addTask {
+                let result = await publisher.forward(copies.map(\.copy), from: partition.topicPartition, logger: logger)
+                if result == .acknowledged { DispatchMetrics.deferred.increment(by: copies.count) }
+                mailbox.post(.forwarded(copies.map(\.offset), result))
+            }
         }
     }
 
-    private func receive(_ record: KafkaMessage, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
+    /// Returns the copy for a delay topic when the record is deferred past the shortest tier.
+    private func receive(
+        _ record: KafkaMessage, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>
+    ) -> (offset: Int64, copy: KafkaRecord)? {
         DispatchMetrics.consumed.increment()
         if state.wasDone(record.offset) {
             // Done before a restart or rebalance (its outcome is on the results topic): not again.
             let received = state.scheduler.received(
                 record.offset, item: HeldRecord(original: record), key: nil, bytes: 0, needsSend: false, now: .now)
             perform(received.actions + state.scheduler.published(record.offset, now: .now), &state, group: &group, mailbox: mailbox)
-            return
+            return nil
         }
         if record.key == nil && !state.warnedNullKey {
             state.warnedNullKey = true
@@ -179,12 +191,7 @@ struct PartitionWorker: Sendable {
             let received = state.scheduler.received(
                 record.offset, item: HeldRecord(original: record), key: nil, bytes: bytes, needsSend: false, now: .now)
             perform(received.actions, &state, group: &group, mailbox: mailbox)
-            group.addTask {
-                let result = await publisher.forward(copy, original: record, logger: logger)
-                if result == .acknowledged { DispatchMetrics.deferred.increment() }
-                mailbox.post(.published(record.offset, result))
-            }
-            return
+            return (record.offset, copy)
         }
         var held = HeldRecord(original: record)
         if case .send(let send) = preparation { held.send = send }
@@ -198,6 +205,7 @@ struct PartitionWorker: Sendable {
         }
         perform(received.actions, &state, group: &group, mailbox: mailbox)
         if case .finished(let outcome) = preparation { publish(record.offset, outcome, state, group: &group, mailbox: mailbox) }
+        return nil
     }
 
     private func handle(_ report: Report, _ state: inout State, group: inout DiscardingTaskGroup, mailbox: Mailbox<Report>) {
@@ -218,6 +226,14 @@ struct PartitionWorker: Sendable {
         case .published(let offset, .acknowledged):
             perform(state.scheduler.published(offset, now: .now), &state, group: &group, mailbox: mailbox)
             publisher.transactions?.offer(state.progress(), for: partition.topicPartition)
+        case .forwarded(let offsets, .acknowledged):
+            for offset in offsets { perform(state.scheduler.published(offset, now: .now), &state, group: &group, mailbox: mailbox) }
+            publisher.transactions?.offer(state.progress(), for: partition.topicPartition)
+        case .forwarded(_, .cancelled):
+            break
+        case .forwarded(_, .fatal(let error)):
+            health.fatal(error)
+            state.failed()
         case .sentLogged(let logOffset):
             state.sentLog?.written(at: logOffset)
         case .published(_, .fatal(let error)):

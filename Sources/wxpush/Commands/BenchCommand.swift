@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each against a baseline measured in the same run.",
-        subcommands: [KafkaBenchCommand.self, DispatchBenchCommand.self, LimitsBenchCommand.self]
+        subcommands: [KafkaBenchCommand.self, DispatchBenchCommand.self, LimitsBenchCommand.self, DeferBenchCommand.self]
     )
 }

@@ -1,7 +1,12 @@
 import ArgumentParser
+import Dispatcher
 import Foundation
+import Logging
+import WeChat
 
-/// `wxpush check-config --config FILE`: every problem, or OK; exit 1 on problems.
+/// `wxpush check-config --config FILE [--online]`: every problem, or OK; exit 1 on problems.
+/// `--online` also reads each account's template libraries from WeChat and checks every rule
+/// against them (`TemplateCheck`).
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -11,12 +16,50 @@ struct CheckConfigCommand: AsyncParsableCommand {
     @Option(help: "The configuration file (default: $WXPUSH_CONFIG, else config/wxpush.yaml).")
     var config: String = ConfigurationLoader.defaultPath
 
+    @Flag(help: "Also read each account's template libraries from WeChat and check every rule against them.")
+    var online = false
+
     func run() async throws {
         let resolved = try Self.loadOrExplain(config)
         print(
             "\(config): OK — brokers \(resolved.kafka.bootstrapServers), group \(resolved.settings.groupID), "
                 + "\(resolved.accounts.count) account(s) \(resolved.accounts.map(\.name)), rules \(resolved.ruleBook.types)"
         )
+        guard online else { return }
+        let problems = await Self.checkTemplates(resolved)
+        for problem in problems { print("problem: \(problem)") }
+        if !problems.isEmpty {
+            print("\(problems.count) template problem\(problems.count == 1 ? "" : "s")")
+            throw ExitCode(1)
+        }
+        print("templates: OK")
+    }
+
+    /// Each account's libraries, read and printed, and every rule's problem against them.
+    static func checkTemplates(_ resolved: ResolvedConfiguration) async -> [String] {
+        var logger = Logger(label: "wxpush.check-config")
+        logger.logLevel = .error
+        let httpClient = resolved.wechatHTTP.makeClient()
+        let wechat = WeChatClient(
+            httpClient: httpClient, accounts: resolved.accounts, requestTimeout: resolved.wechatHTTP.exchangeTimeout, logger: logger)
+        var problems: [String] = []
+        for account in resolved.accounts.map(\.name) {
+            var libraries: [TemplateLibrary.Family: TemplateLibrary] = [:]
+            for (family, read) in await TemplateRefresh.read(wechat, account: account) {
+                switch read {
+                case .success(let library):
+                    libraries[family] = library
+                    print("account \(account): \(family.rawValue) library, \(library.templates.count) templates")
+                case .failure(let error):
+                    print(
+                        "note: account \(account): the \(family.rawValue) library was not read (\(TemplateRefresh.describe(error))); its rules are not checked"
+                    )
+                }
+            }
+            problems += TemplateCheck.problems(rules: resolved.ruleBook, libraries: libraries, account: account)
+        }
+        try? await httpClient.shutdown()
+        return problems
     }
 
     /// The resolved configuration, or every problem on stderr and exit code 1. Commands that

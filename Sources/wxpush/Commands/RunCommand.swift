@@ -113,6 +113,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Receipts and demand go straight out (the dispatcher's producer may be transactional).
         let producer = try KafkaProducer(configuration: ProducerRole.signals.configuration(resolved.kafka), logger: logger)
+        if let templates = assembly.templates {
+            services.append(
+                TemplateRefresh(
+                    wechat: assembly.wechat, accounts: resolved.accounts.map(\.name), rules: resolved.ruleBook, catalog: templates,
+                    interval: settings.templateRefresh, logger: logger))
+        }
         if assembly.limits.hasLimits {
             services.append(QuotaCalibration(wechat: assembly.wechat, limits: assembly.limits, logger: logger))
         }

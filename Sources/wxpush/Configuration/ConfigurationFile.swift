@@ -53,12 +53,20 @@ struct ConfigurationFile: Decodable, Sendable {
         var idleTimeout: String?
         var maxConnections: Int?
         var accounts: [String: Account]?
+        var templates: Templates?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case accounts
+            case accounts, templates
             case apiBase = "api_base", requestTimeout = "request_timeout", connectTimeout = "connect_timeout"
             case idleTimeout = "idle_timeout", maxConnections = "max_connections"
         }
+    }
+    /// How the accounts' template libraries are used: `check: strict|warn|off`, `refresh: 1h`.
+    struct Templates: Decodable, Sendable {
+        var check: String?
+        var refresh: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case check, refresh }
     }
     struct Account: Decodable, Sendable {
         var appid: String?

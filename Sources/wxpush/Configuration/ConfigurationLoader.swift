@@ -182,6 +182,19 @@ struct ConfigurationLoader {
             settings.dedupWindow = duration(dispatcher?.dedupWindow, "dispatcher.dedup_window", default: settings.dedupWindow, &problems)
         }
         settings.exactlyOnce = dispatcher?.exactlyOnce ?? settings.exactlyOnce
+        if let text = file.wechat?.templates?.check {
+            if let mode = TemplateCatalog.Mode(rawValue: text) {
+                settings.templateCheck = mode
+            } else {
+                problems.append("wechat.templates.check: \"\(text)\"; use strict, warn or off")
+            }
+        }
+        settings.templateRefresh = duration(
+            file.wechat?.templates?.refresh, "wechat.templates.refresh", default: settings.templateRefresh, &problems)
+        if settings.templateRefresh < .seconds(1) {
+            problems.append(
+                "wechat.templates.refresh: \(settings.templateRefresh); use at least 1s (the libraries have a call quota of their own)")
+        }
         if let share = dispatcher?.priorityMinShare {
             if share > 0 && share <= 0.5 {
                 settings.priorityMinimumShare = share

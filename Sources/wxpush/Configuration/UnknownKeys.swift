@@ -36,7 +36,8 @@ enum UnknownKeys {
                     "accounts": .named(
                         .of(
                             File.Account.CodingKeys.self,
-                            ["limits": .of(File.Limits.CodingKeys.self), "callback": .of(File.Callback.CodingKeys.self)]))
+                            ["limits": .of(File.Limits.CodingKeys.self), "callback": .of(File.Callback.CodingKeys.self)])),
+                    "templates": .of(File.Templates.CodingKeys.self),
                 ]),
             "dispatcher": .of(
                 File.Dispatcher.CodingKeys.self,

@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+import WeChat
+
+/// Every account's template libraries as last read (`TemplateRefresh`), and the templates WeChat
+/// refused since (40037): a request for a template known to be missing ends `rejected`
+/// (`template_missing`) without a WeChat call, instead of one failed call per request.
+///
+/// `strict` trusts the libraries: a template not listed is missing. `warn` only logs what the
+/// libraries show (for accounts whose category templates WeChat does not list); WeChat's 40037
+/// still stops the calls until the next refresh. `off` reads no library.
+public final class TemplateCatalog: Sendable {
+    public enum Mode: String, Sendable, CaseIterable { case strict, warn, off }
+
+    struct Key: Hashable {
+        var account: String
+        var family: TemplateLibrary.Family
+    }
+
+    private struct State {
+        var libraries: [Key: (ids: Set<String>, at: Date)] = [:]
+        /// Template ids WeChat answered 40037 for, with when; cleared by the next read of the library.
+        var refused: [Key: [String: Date]] = [:]
+    }
+
+    public let mode: Mode
+    private let state = Mutex(State())
+
+    public init(mode: Mode) { self.mode = mode }
+
+    /// A fresh read of an account's library; WeChat's refusals start over with it.
+    public func update(_ library: TemplateLibrary, account: String, at date: Date) {
+        let key = Key(account: account, family: library.family)
+        state.withLock { state in
+            state.libraries[key] = (Set(library.templates.keys), date)
+            state.refused[key] = nil
+        }
+    }
+
+    /// WeChat answered 40037 (invalid template_id) for this template.
+    public func refused(_ templateID: String, kind: MessageKind, account: String, at date: Date) {
+        state.withLock { $0.refused[Key(account: account, family: kind.templateFamily), default: [:]][templateID] = date }
+    }
+
+    /// Why a request for this template would fail at WeChat, or nil when it may be sent.
+    public func missing(_ templateID: String, kind: MessageKind, account: String) -> String? {
+        let key = Key(account: account, family: kind.templateFamily)
+        return state.withLock { state in
+            if let at = state.refused[key]?[templateID] {
+                return
+                    "WeChat answered 40037 (invalid template_id) for \(templateID) at \(Timestamp.format(at)); asked again after the next read of the library"
+            }
+            guard mode == .strict, let library = state.libraries[key], !library.ids.contains(templateID) else { return nil }
+            return "\(templateID) is not in account \(account)'s \(key.family.rawValue) library (read at \(Timestamp.format(library.at)))"
+        }
+    }
+}
