@@ -62,7 +62,8 @@ public struct DispatcherAssembly: Sendable {
                 relay = DelayRelay(
                     consumer: try DelayRelay.consumer(kafka: kafka, groupID: settings.groupID, tiers: settings.delays, logger: logger),
                     producer: try KafkaProducer(configuration: ProducerRole.delays.configuration(kafka), logger: logger),
-                    tiers: settings.delays, deadLetterTopic: settings.deadLetterTopic, logger: logger)
+                    tiers: settings.delays, requestTopics: Set(settings.allRequestTopics), deadLetterTopic: settings.deadLetterTopic,
+                    logger: logger)
             }
         } catch {
             try? httpClient.syncShutdown()

@@ -108,7 +108,8 @@ public struct TopicPlan: Sendable {
         for name in settings.delays.topics {
             topics.append(
                 Topic(
-                    setting: "kafka.topics.delays", name: name, partitions: requestPartitions, required: .any, configs: delete,
+                    setting: "kafka.topics.delays", name: name, partitions: requestPartitions, required: .any,
+                    configs: ["cleanup.policy": "delete", "retention.ms": Self.weekMilliseconds],
                     why: "requests deferred by not_before or quiet hours, waiting one fixed time each, then moved on by the relay"))
         }
         if sharesLimits, !settings.demandTopic.isEmpty {

@@ -95,7 +95,7 @@ extension EmbeddedPipeline {
               topics:
                 { requests: \(requests), results: \(settings.resultsTopic), dlq: \(settings.deadLetterTopic),
                   progress: \(settings.progressTopic), msgids: \(settings.msgidsTopic), sent: \(options.sentLog ? settings.sentTopic : "\"\""),
-                  demand: \(options.demandExchange ? settings.demandTopic : "\"\""), recipients: \(settings.recipientsTopic),
+                  demand: \(options.demandExchange ? settings.demandTopic : "\"\""), recipients: \(options.suppression ? settings.recipientsTopic : "\"\""),
                   delays: "\(settings.delays.prefix)" }
               properties: { session.timeout.ms: "\(options.sessionTimeoutMilliseconds)", heartbeat.interval.ms: "500" }
             \(options.producers.map { "  producers: \($0)" } ?? "")
@@ -112,6 +112,7 @@ extension EmbeddedPipeline {
               exactly_once: \(options.exactlyOnce)
             \(options.defaultInstanceID ? "" : "  instance_id: \(options.instanceID ?? "run-" + settings.groupID)")
               priority_min_share: \(options.priorityMinShare)
+            \(options.dedupWindow.map { "  dedup_window: \($0)" } ?? "")
               delay_tiers: [\(settings.delays.tiers.map { "\($0.components.seconds)s" }.joined(separator: ", "))]
               retry: { max_attempts: \(options.maxAttempts), deadline: \(options.retryDeadline), max_backoff: \(options.maxBackoff) }
             rules: rules.yaml
@@ -163,6 +164,10 @@ public struct RunOptions: Sendable {
     /// The group session timeout. The embedded cluster waits this minus a second before the
     /// second round of a cooperative rebalance (a real broker goes on once every member rejoined).
     public var sessionTimeoutMilliseconds = 6_000
+    /// `dispatcher.dedup_window` (`0` turns it off); nil: the default (24h).
+    public var dedupWindow: String?
+    /// The recipients topic read and written (suppression); false: `recipients: ""`.
+    public var suppression = true
     /// `wechat.templates` as a YAML flow map, e.g. `{ check: strict, refresh: 1s }`; nil: the defaults.
     public var templates: String?
     /// `kafka.producers` as a YAML flow map (per producer role, librdkafka properties); nil: none.

@@ -30,9 +30,15 @@ public struct PipelineRun: Sendable {
     /// A child `wxpush run`'s `kafka.producers` (YAML flow map); nil: none.
     public var producers: String?
 
+    /// A child `wxpush run` answers repeated ids (`dedup_window`) and suppresses recipients (the
+    /// recipients topic), as by default; false turns both off.
+    public var judgement = true
+
     private var runOptions: RunOptions {
         var options = RunOptions(inFlight: inFlight, exactlyOnce: exactlyOnce)
         options.producers = producers
+        options.dedupWindow = judgement ? nil : "0"
+        options.suppression = judgement
         return options
     }
     public var simulator = SimulatorConfiguration()
@@ -40,6 +46,9 @@ public struct PipelineRun: Sendable {
     public var standIn = WeChatStandIn.builtin
     /// Delay topics and the relay (the demo's quiet-hours rule); off, deferred requests wait in memory.
     public var delays = false
+    /// An in-process dispatcher also reads the recipients topic (as `wxpush run` does), so a
+    /// recipient WeChat said left is suppressed.
+    public var feedsRecipients = false
     public var timeout: Duration = .seconds(600)
     /// Called about once a second with (outcomes so far, dispatcher totals).
     public var progress: (@Sendable (Int, DispatchStats.Snapshot) -> Void)?
@@ -132,9 +141,18 @@ public struct PipelineRun: Sendable {
             let assembly = try pipeline.dispatcher(
                 rules: rules, inFlight: inFlight, exactlyOnce: exactlyOnce, stats: stats, logger: logger)
             let service = Task { try await assembly.service.run() }
+            let feed = try assembly.suppressions.flatMap { suppressions in
+                try feedsRecipients
+                    ? RecipientFeed(
+                        kafka: pipeline.kafka, topic: pipeline.settings.recipientsTopic, group: pipeline.settings.groupID,
+                        instanceID: "in-process", suppressions: suppressions, logger: logger) : nil
+            }
+            let feeding = feed.map { feed in Task { try? await feed.run() } }
             let running = RunningDispatcher(
                 warmUps: 0,
                 stop: {
+                    feed?.stop()
+                    await feeding?.value
                     assembly.consumer.triggerGracefulShutdown()
                     let stopped = await service.result
                     await assembly.shutdown()

@@ -78,7 +78,7 @@ public enum SampleEvents {
         return [.order, .order, .appointment, .coupon, .raw][index % 5]
     }
 
-    static func orderShipped(id: String, openid: String, index: Int, expires: String? = nil) -> String {
+    public static func orderShipped(id: String, openid: String, index: Int, expires: String? = nil) -> String {
         let expiry = expires.map { #","expires_at":"\#($0)""# } ?? ""
         return
             #"{"v":1,"id":"\#(id)","type":"order.shipped","to":"\#(openid)","data":{"order":{"id":"\#(index)","carrier":"SF","eta":"2026-11-24"}}\#(expiry)}"#

@@ -76,14 +76,17 @@ struct DeferralTests {
         let copy = DeferredCopy(read(first))
         #expect(copy.dueAt == now.addingTimeInterval(30) && copy.releaseAt == now.addingTimeInterval(100))
         #expect(copy.returnTopic == "wxpush.requests")
-        let hop = try #require(copy.next(tiers: tiers, now: now.addingTimeInterval(30)))
+        let topics: Set<String> = ["wxpush.requests"]
+        let hop = try #require(copy.next(tiers: tiers, requestTopics: topics, now: now.addingTimeInterval(30)))
         #expect(hop.topic == "d.30s", "70 s left: the 30 s tier again")
-        let back = try #require(DeferredCopy(read(hop)).next(tiers: tiers, now: now.addingTimeInterval(97)))
-        #expect(back.topic == "wxpush.requests", "3 s left: back to its topic, to wait in memory")
+        let back = try #require(DeferredCopy(read(hop)).next(tiers: tiers, requestTopics: topics, now: now.addingTimeInterval(97)))
+        #expect(back.topic == "wxpush.requests" && back.partition == 2, "3 s left: back to its topic and partition, to wait in memory")
         let names = Set(back.headers.map(\.name))
         #expect(names == ["traceparent", "wxpush-deferred-from", "wxpush-original-timestamp"], "\(names)")
         #expect(read(back).header("wxpush-deferred-from").map { String(decoding: $0, as: UTF8.self) } == "wxpush.requests/2/41")
-        #expect(DeferredCopy(original).next(tiers: tiers, now: now) == nil, "not a copy wxpush wrote")
+        #expect(DeferredCopy(original).next(tiers: tiers, requestTopics: topics, now: now) == nil, "not a copy wxpush wrote")
+        #expect(
+            copy.next(tiers: tiers, requestTopics: ["other"], now: now.addingTimeInterval(97)) == nil, "never to a topic not configured")
     }
 
     @Test(

@@ -45,9 +45,10 @@ public struct DeferredCopy: Sendable {
 
     /// Where this copy goes when it leaves its tier at `now`: the next tier while the wait left
     /// covers one, else back to its requests topic (without the delay headers). Nil when it is not
-    /// a copy wxpush wrote (no return topic).
-    func next(tiers: DelayTiers, now: Date) -> KafkaRecord? {
-        guard let returnTopic else { return nil }
+    /// a copy wxpush wrote: no return topic, or one that is not among `requestTopics` (a record
+    /// written by someone else must not make the relay write to any topic it can reach).
+    func next(tiers: DelayTiers, requestTopics: Set<String>, now: Date) -> KafkaRecord? {
+        guard let returnTopic, requestTopics.contains(returnTopic) else { return nil }
         let headers = record.headers.filter { !Self.ownHeaders.contains($0.name) }
         let left = Duration.seconds((releaseAt ?? now).timeIntervalSince(now))
         if let releaseAt, let tier = tiers.tier(forWait: left) {
@@ -55,7 +56,17 @@ public struct DeferredCopy: Sendable {
                 topic: tiers.topic(for: tier), key: record.key, value: record.value, headers: headers, releaseAt: releaseAt,
                 dueAt: now.addingTimeInterval(tier.seconds), returnTopic: returnTopic)
         }
-        return KafkaRecord(topic: returnTopic, key: record.key, value: record.value, headers: headers)
+        // Back to the partition it came from: a producer's partitioner (Java's murmur2) may
+        // place the key elsewhere than librdkafka's would.
+        return KafkaRecord(topic: returnTopic, partition: originalPartition, key: record.key, value: record.value, headers: headers)
+    }
+
+    /// The partition of the request's first arrival (`wxpush-deferred-from`), when it is in its return topic.
+    var originalPartition: Int32? {
+        guard let from = record.header("wxpush-deferred-from").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+        let parts = from.split(separator: "/")
+        guard parts.count >= 3, parts.dropLast(2).joined(separator: "/") == returnTopic else { return nil }
+        return Int32(parts[parts.count - 2])
     }
 
     private static func copy(

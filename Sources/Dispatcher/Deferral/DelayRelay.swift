@@ -17,6 +17,8 @@ public struct DelayRelay: Sendable {
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let tiers: DelayTiers
+    /// Where deferred requests may return (the configured requests topics).
+    let requestTopics: Set<String>
     /// Where a record that is not a deferred request goes (a copy someone else wrote).
     let deadLetterTopic: String
     let logger: Logger
@@ -25,7 +27,11 @@ public struct DelayRelay: Sendable {
     /// `queued.max.messages.kbytes`.
     static let batch = 256
 
-    public init(consumer: KafkaConsumer, producer: KafkaProducer, tiers: DelayTiers, deadLetterTopic: String, logger: Logger) {
+    public init(
+        consumer: KafkaConsumer, producer: KafkaProducer, tiers: DelayTiers, requestTopics: Set<String>, deadLetterTopic: String,
+        logger: Logger
+    ) {
+        self.requestTopics = requestTopics
         self.consumer = consumer
         self.producer = producer
         self.tiers = tiers
@@ -65,11 +71,13 @@ public struct DelayRelay: Sendable {
                 continue
             }
             let records = due.map { record in
-                DeferredCopy(record).next(tiers: tiers, now: now)
+                DeferredCopy(record).next(tiers: tiers, requestTopics: requestTopics, now: now)
                     ?? KafkaRecord(
                         topic: deadLetterTopic, key: record.key, value: record.value,
                         headers: record.headers + [
-                            KafkaHeader(name: "wxpush-error", string: "not a deferred request: no wxpush-return-topic header"),
+                            KafkaHeader(
+                                name: "wxpush-error",
+                                string: "not a deferred request: no wxpush-return-topic header naming a requests topic"),
                             KafkaHeader(name: "wxpush-source", string: "\(record.topic)/\(record.partition)/\(record.offset)"),
                             KafkaHeader(name: "wxpush-reason-code", string: "invalid_event"),
                         ])

@@ -16,6 +16,9 @@ public struct RecipientFeed: Service {
         self.suppressions = suppressions
     }
 
+    /// Ends `run` (for callers outside a `ServiceGroup`).
+    public func stop() { consumer.triggerGracefulShutdown() }
+
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await consumer.run(closeTimeout: .seconds(1)) { [suppressions] partition in

@@ -19,7 +19,7 @@ public final class TemplateCatalog: Sendable {
 
     private struct State {
         var libraries: [Key: (ids: Set<String>, at: Date)] = [:]
-        /// Template ids WeChat answered 40037 for, with when; cleared by the next read of the library.
+        /// Template ids WeChat answered 40037 for, with when; cleared at the next refresh.
         var refused: [Key: [String: Date]] = [:]
     }
 
@@ -37,6 +37,12 @@ public final class TemplateCatalog: Sendable {
         }
     }
 
+    /// The library could not be read: WeChat's refusals are asked again all the same (a
+    /// template re-created meanwhile must not stay refused until a restart).
+    public func readFailed(_ family: TemplateLibrary.Family, account: String) {
+        _ = state.withLock { $0.refused.removeValue(forKey: Key(account: account, family: family)) }
+    }
+
     /// WeChat answered 40037 (invalid template_id) for this template.
     public func refused(_ templateID: String, kind: MessageKind, account: String, at date: Date) {
         state.withLock { $0.refused[Key(account: account, family: kind.templateFamily), default: [:]][templateID] = date }
@@ -48,7 +54,7 @@ public final class TemplateCatalog: Sendable {
         return state.withLock { state in
             if let at = state.refused[key]?[templateID] {
                 return
-                    "WeChat answered 40037 (invalid template_id) for \(templateID) at \(Timestamp.format(at)); asked again after the next read of the library"
+                    "WeChat answered 40037 (invalid template_id) for \(templateID) at \(Timestamp.format(at)); asked again at the next refresh"
             }
             guard mode == .strict, let library = state.libraries[key], !library.ids.contains(templateID) else { return nil }
             return "\(templateID) is not in account \(account)'s \(key.family.rawValue) library (read at \(Timestamp.format(library.at)))"

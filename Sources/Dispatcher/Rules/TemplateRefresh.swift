@@ -36,6 +36,7 @@ public struct TemplateRefresh: Service {
                             libraries[family] = library
                             catalog.update(library, account: account, at: Date())
                         case .failure(let error):
+                            catalog.readFailed(family, account: account)
                             let problem = Self.describe(error)
                             guard unreadable[account, default: []].insert("\(family): \(problem)").inserted else { continue }
                             logger.info(

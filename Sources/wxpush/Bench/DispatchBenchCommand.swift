@@ -42,6 +42,12 @@ struct DispatchBenchCommand: AsyncParsableCommand {
     @Option(help: "Outcomes and offsets in Kafka transactions: on, off, or both (main run twice, same baseline).")
     var exactlyOnce: ExactlyOnceChoice = .on
 
+    @Option(
+        help:
+            "Repeated-id answers (dispatcher.dedup_window) and suppression (the recipients topic) in the child: on (the default config), off, or both (main run twice)."
+    )
+    var judgement: ExactlyOnceChoice = .on
+
     @Option(help: "Who answers the WeChat calls: builtin (the simulator) or threaded (a plain Python thread-per-connection server).")
     var server: WeChatStandIn = .builtin
 
@@ -110,21 +116,36 @@ struct DispatchBenchCommand: AsyncParsableCommand {
         let peerExecutable = peer.flatMap { _ in GoPeer.build(directory: peerDirectory) }
 
         var mains: [(exactlyOnce: Bool, measurement: Measurement)] = []
+        var judged: [(on: Bool, measurement: Measurement)] = []
         for mode in exactlyOnce.modes {
-            let main = try await measure(
-                count: count, window: inFlight, exactlyOnce: mode, latency: simulatedLatency, rules: rules, logger: logger)
-            print(main.line("main    (window \(inFlight), exactly-once \(mode ? "on" : "off"))"))
-            print(main.wholeRun)
-            let seconds = simulatedLatency.seconds
-            if seconds > 0 {
-                let bound = Double(partitions * inFlight) / seconds
+            for judging in judgement.modes {
+                let main = try await measure(
+                    count: count, window: inFlight, exactlyOnce: mode, latency: simulatedLatency, rules: rules, logger: logger,
+                    judgement: judging)
                 print(
-                    String(
-                        format: "  window bound %.0f events/s (partitions × window / latency): %.0f%% of it", bound,
-                        100 * main.eventsPerSecond / bound))
+                    main.line(
+                        "main    (window \(inFlight), exactly-once \(mode ? "on" : "off"), dedup + suppression \(judging ? "on" : "off"))"))
+                print(main.wholeRun)
+                let seconds = simulatedLatency.seconds
+                if seconds > 0 {
+                    let bound = Double(partitions * inFlight) / seconds
+                    print(
+                        String(
+                            format: "  window bound %.0f events/s (partitions × window / latency): %.0f%% of it", bound,
+                            100 * main.eventsPerSecond / bound))
+                }
+                print(main.resources)
+                if judging == judgement.modes[0] { mains.append((mode, main)) }
+                if mode == exactlyOnce.modes[0] { judged.append((judging, main)) }
             }
-            print(main.resources)
-            mains.append((mode, main))
+        }
+        if let on = judged.first(where: \.on)?.measurement, let off = judged.first(where: { !$0.on })?.measurement {
+            print(
+                String(
+                    format: "ratio dedup + suppression on/off: events/s %.2f×, mid-run %.2f×, CPU per 1,000 events %.2f×, peak RSS %.2f×",
+                    on.eventsPerSecond / off.eventsPerSecond, on.midRunPerSecond / off.midRunPerSecond,
+                    on.cpuPerThousand / max(off.cpuPerThousand, 1e-9),
+                    on.result.dispatcherUsage.peakResidentMiB / max(off.result.dispatcherUsage.peakResidentMiB, 1e-9)))
         }
         if let peerExecutable {
             let peerRun = try await measure(
@@ -151,7 +172,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
 
     private func measure(
         count: Int, window: Int, exactlyOnce: Bool, latency: Duration, rules: RuleBook, logger: Logger,
-        placement: PipelineRun.Placement? = nil
+        placement: PipelineRun.Placement? = nil, judgement: Bool = true
     ) async throws -> Measurement {
         var run = PipelineRun(events: SampleEvents.make(count: count, openids: openids, shape: shape), rules: rules)
         if let placement {
@@ -164,6 +185,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
         run.partitions = partitions
         run.inFlight = window
         run.exactlyOnce = exactlyOnce
+        run.judgement = judgement
         run.producers = producers
         run.broker = broker == .tansu ? .tansu(executable: tansu) : .embedded
         run.simulator.latency = latency

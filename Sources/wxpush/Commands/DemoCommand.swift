@@ -33,26 +33,52 @@ struct DemoCommand: AsyncParsableCommand {
         LogSetup.bootstrap(defaultLevel: .error)
         let logger = Logger(label: "wxpush.demo")
         var problems: [String] = []
-        guard case (_, let book?) = RulesLoader.load(path: rules, &problems) else {
+        guard case (let file?, _?) = RulesLoader.load(path: rules, &problems) else {
             throw ValidationError(problems.joined(separator: "\n"))
         }
         guard let simulatedLatency = DurationText.parse(latency) else { throw ValidationError("--latency \(latency): write it like 20ms") }
-        var run = PipelineRun(events: SampleEvents.make(count: events, openids: openids, shape: .mixed), rules: book)
+        let started = Date()
+        let demoRules = DemoJudgement.rules(file, now: started)
+        let book = try RuleBook(demoRules)
+        let runID = UUID().uuidString.prefix(6).lowercased()
+        let sample = SampleEvents.make(count: events, openids: openids, shape: .mixed, runID: runID)
+        let quiet = DemoJudgement.quietEvent(runID: runID)
+        var run = PipelineRun(events: sample + [quiet], rules: book)
         run.inFlight = inFlight
         run.simulator.latency = simulatedLatency
-        let total = events
+        run.simulator.templates = DemoJudgement.library(for: demoRules)
+        run.delays = true
+        run.feedsRecipients = true
+        let judgement = DemoJudgement()
+        let total = events + 1
         // One thing counted throughout: outcomes the dispatcher has written, by status.
         run.progress = { _, stats in
             print(
                 "  \(stats.total)/\(total) outcomes · sent \(stats[.sent]) · rejected \(stats[.rejected]) · expired \(stats[.expired]) · failed \(stats[.failed])"
             )
         }
-        run.attach = { pipeline in try await DemoReceipts.attach(pipeline, logger: logger) }
+        run.attach = { pipeline in
+            let judged = try await judgement.attach(pipeline, events: sample, rules: book, logger: logger)
+            let receipts = try await DemoReceipts.attach(pipeline, logger: logger)
+            return {
+                await judged()
+                await receipts()
+            }
+        }
         print(
             "wxpush demo: \(events) events over \(openids) openids → embedded Kafka (6 partitions) → dispatcher (\(inFlight) in flight per partition) → WeChat simulator (\(latency) latency)"
         )
         let result = try await run.execute(logger: logger)
-        print(DemoSummary(result: result, total: events).text)
+        print(DemoSummary(result: result, total: events + 1).text)
+        let quietDelivery = result.simulator.messagesByOpenID[quiet.openid]?.first?.receivedAt
+        let quietEnd = started.addingTimeInterval(DemoJudgement.quietSeconds)
+        print(
+            "  quiet hours     1 request of rule \(DemoJudgement.quietType) (quiet until \(Timestamp.format(quietEnd.roundedUp())) UTC): "
+                + (quietDelivery.map {
+                    "delivered \(Timestamp.format($0)), \(String(format: "%.1f", $0.timeIntervalSince(started))) s after the start"
+                }
+                    ?? "NOT delivered"))
+        for line in judgement.lines.withLock({ $0 }) { print(line) }
     }
 }
 
@@ -69,7 +95,7 @@ struct DemoSummary {
         let latency = result.latency.map { String(format: "p50 %.0f ms, p99 %.0f ms", $0.p50, $0.p99) } ?? "n/a"
         return """
             summary
-              requests        \(total), every one with an outcome: \(result.outcomes.count == total ? "yes" : "NO (\(result.outcomes.count))")
+              requests        \(total), every one with an outcome: \(result.outcomes.count == total + DemoJudgement.extraIDs ? "yes" : "NO (\(result.outcomes.count))")
               sent            \(result.count("sent"))
               rejected        \(result.count("rejected"))  (invalid events, unknown types, bad fields, unfollowed users; DLQ copies: \(result.dispatch.deadLettered)); \(result.outcomes.values.filter { $0.first?.outcome.reason?.hasPrefix("recipient_throttled") == true }.count) over coupon.issued's throttle (3 a day per user)
               expired         \(result.count("expired"))
