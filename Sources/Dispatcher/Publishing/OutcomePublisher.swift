@@ -55,34 +55,19 @@ public struct OutcomePublisher: Sendable {
         if let recipientsTopic, let recipient = RecipientRecord.from(outcome.capped()) {
             pending.append(recipient.record(topic: recipientsTopic))
         }
-        var attempt = 0
-        while true {
-            let failures =
-                if let transactions {
-                    await transactions.produce(pending, for: original.topicPartition)
-                } else {
-                    await Self.sendAll(pending, with: producer)
-                }
-            if failures.isEmpty { return .acknowledged }
-            if Task.isCancelled { return .cancelled }
-            if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error { return .fatal(fatal) }
-            attempt += 1
-            DispatchMetrics.publishRetries.increment()
-            // Straight out, only what failed is sent again; in a transaction (aborted now) all of it.
-            let again = transactions == nil ? failures.map(\.record) : pending
+        return await deliver(pending, for: original.topicPartition) { failures, again, attempt in
             let tooLarge = failures.contains { $0.error.code == .messageTooLarge && $0.record.topic == deadLetterTopic }
-            pending = again.map { record in
-                // The brokers' limit is below ours: send the reference copy at a size any broker takes.
-                guard tooLarge, record.topic == deadLetterTopic else { return record }
-                return deadLetterRecord(outcome, original: original, limit: Self.safeRecordBytes)
-            }
             logger.warning(
                 "outcome not acknowledged; retrying",
                 metadata: [
                     "id": "\(LogText.id(outcome.id))", "attempt": "\(attempt)", "error": "\(failures[0].error)",
                     "trace": "\(outcome.trace?.value ?? "-")",
                 ])
-            guard await ContinuousClock().pause(backoff.delay(afterAttempt: attempt)) else { return .cancelled }
+            return again.map { record in
+                // The brokers' limit is below ours: send the reference copy at a size any broker takes.
+                guard tooLarge, record.topic == deadLetterTopic else { return record }
+                return deadLetterRecord(outcome, original: original, limit: Self.safeRecordBytes)
+            }
         }
     }
 
@@ -90,7 +75,22 @@ public struct OutcomePublisher: Sendable {
     /// the requests return): acknowledged, in the partition's transaction under exactly-once,
     /// before the input offsets may be committed.
     public func forward(_ copies: [KafkaRecord], from partition: TopicPartition, logger: Logger) async -> Result {
-        var pending = copies
+        await deliver(copies, for: partition) { failures, again, _ in
+            logger.warning(
+                "\(failures.count) deferred requests not acknowledged by \(failures[0].record.topic); retrying",
+                metadata: ["error": "\(failures[0].error)"])
+            return again
+        }
+    }
+
+    /// Produces `records` (into the partition's transaction under exactly-once) until the brokers
+    /// acknowledged them all, the caller is cancelled, or the producer failed fatally. After each
+    /// failure `retrying` hears it and returns what to send again (given what would be).
+    private func deliver(
+        _ records: [KafkaRecord], for partition: TopicPartition,
+        retrying: (_ failures: [(record: KafkaRecord, error: KafkaError)], _ again: [KafkaRecord], _ attempt: Int) -> [KafkaRecord]
+    ) async -> Result {
+        var pending = records
         var attempt = 0
         while true {
             let failures =
@@ -105,10 +105,7 @@ public struct OutcomePublisher: Sendable {
             attempt += 1
             DispatchMetrics.publishRetries.increment()
             // Straight out, only what failed is sent again; in a transaction (aborted now) all of it.
-            if transactions == nil { pending = failures.map(\.record) }
-            logger.warning(
-                "\(failures.count) deferred requests not acknowledged by \(failures[0].record.topic); retrying",
-                metadata: ["error": "\(failures[0].error)"])
+            pending = retrying(failures, transactions == nil ? failures.map(\.record) : pending, attempt)
             guard await ContinuousClock().pause(backoff.delay(afterAttempt: attempt)) else { return .cancelled }
         }
     }
