@@ -23,14 +23,21 @@ public struct DispatcherService: Service {
         settings: DispatcherSettings, stats: DispatchStats = DispatchStats(), limits: SendLimits? = nil, relay: DelayRelay? = nil,
         logger: Logger
     ) {
-        self.relay = relay
         self.limits = limits
         self.consumer = consumer
         self.publisher = publisher
         self.processor = processor
         self.settings = settings
         self.stats = stats
-        self.health = DispatcherHealth(logger: logger) { [consumer] in consumer.triggerGracefulShutdown() }
+        let health = DispatcherHealth(logger: logger) { [consumer] in consumer.triggerGracefulShutdown() }
+        self.health = health
+        // A relay that cannot go on stops the process like a failed outcome producer: a restart
+        // (the orchestrator's) moves the deferred requests again.
+        self.relay = relay.map { relay in
+            var relay = relay
+            relay.failed = { health.fatal($0) }
+            return relay
+        }
         self.logger = logger
     }
 
@@ -40,7 +47,8 @@ public struct DispatcherService: Service {
                 if let relay {
                     relaying.addTask {
                         do throws(KafkaError) { try await relay.run() } catch {
-                            logger.error("the delay relay stopped: \(error); deferred requests wait until a restart")
+                            logger.error("the delay relay stopped: \(error); stopping, so a restart moves the deferred requests again")
+                            health.fatal(error)
                         }
                     }
                 }

@@ -144,6 +144,29 @@ struct DeferralTests {
         #expect(scheduler.waiting.isEmpty)
     }
 
+    @Test("quiet hours are asked again at the turn: a record that arrived before them and waited into them parks until their end")
+    func quietAtTheTurn() throws {
+        let rules = try RuleBook(
+            RulesFile(rules: [
+                "night": Rule(
+                    kind: .template, templateID: "T", data: ["k": FieldTemplate(value: "v")],
+                    quietHours: QuietHours(from: "22:00", to: "08:00", zone: "Asia/Shanghai"))
+            ]))
+        let arrived = Self.date("2026-12-07T21:59:00+08:00")
+        let processor = EventProcessor(
+            rules: rules, sender: ScriptedSender([]), retry: RetryPolicy(), clock: ContinuousClock(), now: { arrived })
+        let message = KafkaMessage(
+            topic: "t", partition: 0, offset: 0, key: nil, value: Array(#"{"id":"a","to":"o1","type":"night"}"#.utf8))
+        guard case .send(let send) = processor.prepare(message) else { Issue.record("not prepared"); return }
+        #expect(send.releaseAt == nil, "outside the quiet hours on arrival")
+        var gate = DispatchGate(rules: rules, limits: nil, priority: 0)
+        gate.wallClock = { Self.date("2026-12-08T00:00:05+08:00") }  // after a quota reset at midnight
+        var item = HeldRecord(original: message, send: send)
+        let now = ContinuousClock.now
+        guard case .park(let until, .deferred) = gate.admit(&item, now: now) else { Issue.record("expected a deferred park"); return }
+        #expect(abs((until - now).seconds - (8 * 3600 - 5)) < 1, "until 08:00 in Shanghai")
+    }
+
     @Test("a release after expires_at ends the request expired at once, naming why")
     func expiresFirst() throws {
         let rules = try RuleBook(RulesFile(rules: ["day": Rule(kind: .template, templateID: "T", data: ["k": FieldTemplate(value: "v")])]))

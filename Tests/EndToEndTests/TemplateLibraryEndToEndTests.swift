@@ -37,7 +37,8 @@ struct TemplateLibraryEndToEndTests {
         var simulator = SimulatorConfiguration()
         simulator.templates = [
             SimulatedTemplate(
-                id: "TEMPLATE_ORDER_SHIPPED", title: "订单发货", content: "{{first.DATA}}\n订单号：{{keyword1.DATA}}\n{{remark.DATA}}")
+                id: "TEMPLATE_ORDER_SHIPPED", title: "订单发货", content: "{{first.DATA}}\n订单号：{{keyword1.DATA}}\n{{remark.DATA}}"),
+            SimulatedTemplate(id: "TEMPLATE_REFUNDED", title: "退款", content: "{{keyword1.DATA}}"),
         ]
         let run = try await ChaosRun.start("templates", events: 0, openids: 1, simulator: simulator)
         var options = RunOptions(inFlight: 4, instanceID: "templates-a")
@@ -50,7 +51,9 @@ struct TemplateLibraryEndToEndTests {
         let problems = check.stdoutLines.filter { $0.hasPrefix("problem: ") }
         #expect(problems.count == 2, "\(check.stdoutLines)")
         #expect(
-            problems.contains { $0.contains("rules.order.gone.template_id: TEMPLATE_DELETED is not in account default's template library") }
+            problems.contains {
+                $0.contains("rules.order.gone.template_id: TEMPLATE_DELETED is not in the template library of account default")
+            }
         )
         #expect(problems.contains { $0.contains("rules.order.renamed.data.keyword9: template TEMPLATE_ORDER_SHIPPED") })
         #expect(check.stdoutLines.contains { $0.hasPrefix("note: account default: the subscribe library was not read") } == false)
@@ -62,7 +65,7 @@ struct TemplateLibraryEndToEndTests {
         try await eventually("the missing template's outcomes", timeout: .seconds(60)) { run.collector.all.count == 6 }
 
         // Removed from the library while running: the next read (1 s) stops its sends.
-        run.pipeline.simulator.updateConfiguration { $0.templates = [] }
+        run.pipeline.simulator.updateConfiguration { $0.templates?.removeAll { $0.id == "TEMPLATE_ORDER_SHIPPED" } }
         try await Task.sleep(for: .seconds(3))
         try await run.produce((0..<3).map { Self.event("removed-\($0)", type: "order.shipped") })
         try await eventually("the removed template's outcomes", timeout: .seconds(60)) { run.collector.all.count == 9 }

@@ -6,7 +6,7 @@ import Kafka
 ///
 /// Headers: `wxpush-release-at` (when the request may go, Unix milliseconds), `wxpush-due-at`
 /// (when it leaves this tier), `wxpush-return-topic` (its requests topic), `wxpush-deferred-from`
-/// (topic/partition/offset of its first arrival) and `wxpush-original-timestamp` (its producer's
+/// (topic/partition/offset where it was deferred; it returns to that partition) and `wxpush-original-timestamp` (its producer's
 /// timestamp, so the outcome's `requested_at` and the end-to-end time stay the request's own).
 public struct DeferredCopy: Sendable {
     public let record: KafkaMessage
@@ -30,11 +30,10 @@ public struct DeferredCopy: Sendable {
     static func first(
         _ original: KafkaMessage, releaseAt: Date, tier: Duration, tiers: DelayTiers, now: Date
     ) -> KafkaRecord {
-        var headers = original.headers.filter { !ownHeaders.contains($0.name) }
-        if original.header("wxpush-deferred-from") == nil {
-            headers.append(
-                KafkaHeader(name: "wxpush-deferred-from", string: "\(original.topic)/\(original.partition)/\(original.offset)"))
-        }
+        // Always where it was read now (a producer's own header is replaced): the partition it
+        // returns to is one this topic has.
+        var headers = original.headers.filter { !ownHeaders.contains($0.name) && $0.name != "wxpush-deferred-from" }
+        headers.append(KafkaHeader(name: "wxpush-deferred-from", string: "\(original.topic)/\(original.partition)/\(original.offset)"))
         if original.header("wxpush-original-timestamp") == nil, let timestamp = original.timestampMilliseconds {
             headers.append(KafkaHeader(name: "wxpush-original-timestamp", string: String(timestamp)))
         }
@@ -61,7 +60,7 @@ public struct DeferredCopy: Sendable {
         return KafkaRecord(topic: returnTopic, partition: originalPartition, key: record.key, value: record.value, headers: headers)
     }
 
-    /// The partition of the request's first arrival (`wxpush-deferred-from`), when it is in its return topic.
+    /// The partition it was deferred from (`wxpush-deferred-from`), when it is in its return topic.
     var originalPartition: Int32? {
         guard let from = record.header("wxpush-deferred-from").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
         let parts = from.split(separator: "/")

@@ -22,6 +22,8 @@ public struct DelayRelay: Sendable {
     /// Where a record that is not a deferred request goes (a copy someone else wrote).
     let deadLetterTopic: String
     let logger: Logger
+    /// Hears a fatal producer error (the dispatcher's health then stops the process).
+    var failed: @Sendable (KafkaError) -> Void = { _ in }
 
     /// Records taken from one partition at once; prefetch beyond it stays bounded by librdkafka's
     /// `queued.max.messages.kbytes`.
@@ -64,9 +66,9 @@ public struct DelayRelay: Sendable {
             if held.isEmpty { held.append(contentsOf: partition.take(limit: Self.batch)) }
             let now = Date()
             var due: [KafkaMessage] = []
-            while let head = held.first, (DeferredCopy(head).dueAt ?? now) <= now { due.append(held.removeFirst()) }
+            while let head = held.first, dueAt(head, now: now) <= now { due.append(held.removeFirst()) }
             guard let last = due.last else {
-                let wait = held.first.flatMap { DeferredCopy($0).dueAt }.map { ContinuousClock.now + .seconds($0.timeIntervalSince(now)) }
+                let wait = held.first.map { ContinuousClock.now + .seconds(dueAt($0, now: now).timeIntervalSince(now)) }
                 await partition.wakeup.wait(until: wait)
                 continue
             }
@@ -84,11 +86,8 @@ public struct DelayRelay: Sendable {
             }
             guard await forward(records, partition) else { return }
             for record in records {
-                Counter(
-                    label: "wxpush_delay_forwards_total",
-                    dimensions: [("to", record.topic.hasPrefix(tiers.prefix + ".") ? "tier" : "requests")]
-                )
-                .increment()
+                let to = record.topic == deadLetterTopic ? "dlq" : record.topic.hasPrefix(tiers.prefix + ".") ? "tier" : "requests"
+                Counter(label: "wxpush_delay_forwards_total", dimensions: [("to", to)]).increment()
             }
             do {
                 try await consumer.commit([partition.topicPartition: last.offset + 1])
@@ -99,14 +98,29 @@ public struct DelayRelay: Sendable {
         }
     }
 
+    /// When a copy leaves its tier: its `wxpush-due-at`, but never later than its tier after it was
+    /// written (a wrong header, or a writer's clock far ahead, must not hold a partition back).
+    private func dueAt(_ record: KafkaMessage, now: Date) -> Date {
+        let written = record.timestampMilliseconds.map { Date(milliseconds: $0) } ?? now
+        let bound = written.addingTimeInterval(tiers.tier(ofTopic: record.topic)?.seconds ?? 0)
+        return min(DeferredCopy(record).dueAt ?? bound, bound)
+    }
+
     /// Sends until the brokers acknowledged every record; false when the partition ended first
-    /// (nothing is committed, its next owner forwards them again).
+    /// (nothing is committed, its next owner forwards them again) or the producer failed fatally
+    /// (`failed` hears it: the process stops, as for the outcome producer).
     private func forward(_ records: [KafkaRecord], _ partition: KafkaPartition) async -> Bool {
         var pending = records
         var attempt = 0
         while true {
-            pending = await OutcomePublisher.sendAll(pending, with: producer).map(\.record)
-            if pending.isEmpty { return true }
+            let failures = await OutcomePublisher.sendAll(pending, with: producer)
+            if failures.isEmpty { return true }
+            if let fatal = producer.fatalError ?? failures.first(where: { $0.error.isFatal })?.error {
+                logger.error("\(partition.topicPartition): the delay relay's producer failed fatally (\(fatal))")
+                failed(fatal)
+                return false
+            }
+            pending = failures.map(\.record)
             attempt += 1
             logger.warning("\(partition.topicPartition): \(pending.count) deferred requests not acknowledged; retrying")
             let retry = ContinuousClock.now + Backoff.publish.delay(afterAttempt: attempt)

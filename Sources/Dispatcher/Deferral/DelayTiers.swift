@@ -34,6 +34,9 @@ public struct DelayTiers: Sendable, Equatable {
         return tiers.last { $0 <= wait }
     }
 
+    /// The tier whose topic this is.
+    public func tier(ofTopic topic: String) -> Duration? { tiers.first { self.topic(for: $0) == topic } }
+
     /// `5s`, `3m`, `4h`: the shortest exact spelling.
     static func label(_ tier: Duration) -> String {
         let seconds = tier.components.seconds

@@ -55,10 +55,11 @@ struct QuietSpan: Sendable {
         let now = (parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)
         let quiet = from < to ? (from <= now && now < to) : (now >= from || now < to)
         guard quiet else { return nil }
-        // The span ends today, unless it wrapped midnight and started today.
-        let day = from > to && now >= from ? calendar.date(byAdding: .day, value: 1, to: date) ?? date : date
-        let end = calendar.date(bySettingHour: to / 3600, minute: to % 3600 / 60, second: to % 60, of: day, matchingPolicy: .nextTime)
-        return end.map { max($0, date) }
+        // Inside a span, the next time the clock reads `to` ends it (the later one when a
+        // daylight-saving change repeats that hour: late, never early).
+        return calendar.nextDate(
+            after: date, matching: DateComponents(hour: to / 3600, minute: to % 3600 / 60, second: to % 60),
+            matchingPolicy: .nextTime, repeatedTimePolicy: .last, direction: .forward)
     }
 
     static func secondsOfDay(_ text: String) -> Int? {

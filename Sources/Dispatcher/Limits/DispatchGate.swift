@@ -37,6 +37,11 @@ struct DispatchGate: RecordGate {
         if let release = send.releaseAt, date < release {
             return .park(until: Self.instant(of: release, expiresAt: event.expiresAt, now: now, date: date), .deferred)
         }
+        // Asked again at the turn: a record that waited (a quota reset at midnight, a backoff)
+        // may have come into its rule's quiet hours since it arrived.
+        if event.message == nil, let end = rules.quietHours(for: event.type)?.end(containing: date) {
+            return .park(until: Self.instant(of: end, expiresAt: event.expiresAt, now: now, date: date), .deferred)
+        }
         if let rule = rules.throttle(for: event.type) {
             switch throttle.check(type: event.type ?? "", to: event.to, rule: rule, now: date) {
             case .go:

@@ -55,11 +55,19 @@ struct CompiledRule: Sendable {
     /// Typed keywords (`thing1`, `time2`…) carry length-limited values, in subscribe messages and
     /// in category template messages alike; untyped ones (`keyword1`, `first`) are sent as rendered.
     private func checkLimits(key: String, value: String, policy: OverflowPolicy) -> Result<String, Rejection> {
-        guard let violation = FieldLimits.violation(key: key, value: value) else { return .success(value) }
+        guard Self.isTyped(key, kind: rule.kind), let violation = FieldLimits.violation(key: key, value: value) else {
+            return .success(value)
+        }
         if policy == .truncate, let type = FieldLimits.type(ofKey: key), FieldLimits.isTruncatable(type) {
             let cut = FieldLimits.truncated(key: key, value: value)
             if FieldLimits.violation(key: key, value: cut) == nil { return .success(cut) }
         }
         return .failure(Rejection(.fieldInvalid, "\(violation)"))
+    }
+
+    /// A category template message's typed keywords are numbered (`thing1`); an old template's
+    /// `time` or `name` is free text.
+    static func isTyped(_ key: String, kind: MessageKind) -> Bool {
+        kind != .template || key.last?.isNumber == true
     }
 }

@@ -21,6 +21,8 @@ public final class TemplateCatalog: Sendable {
         var libraries: [Key: (ids: Set<String>, at: Date)] = [:]
         /// Template ids WeChat answered 40037 for, with when; cleared at the next refresh.
         var refused: [Key: [String: Date]] = [:]
+        /// When each library was last read (or its read failed).
+        var readAt: [Key: Date] = [:]
     }
 
     public let mode: Mode
@@ -28,24 +30,35 @@ public final class TemplateCatalog: Sendable {
 
     public init(mode: Mode) { self.mode = mode }
 
-    /// A fresh read of an account's library; WeChat's refusals start over with it.
+    /// A fresh read of an account's library; WeChat's refusals start over with it. An empty list
+    /// (a glitch, or an account whose templates WeChat does not list) is not trusted to reject.
     public func update(_ library: TemplateLibrary, account: String, at date: Date) {
         let key = Key(account: account, family: library.family)
         state.withLock { state in
-            state.libraries[key] = (Set(library.templates.keys), date)
+            state.libraries[key] = library.templates.isEmpty ? nil : (Set(library.templates.keys), date)
             state.refused[key] = nil
+            state.readAt[key] = date
         }
     }
 
     /// The library could not be read: WeChat's refusals are asked again all the same (a
     /// template re-created meanwhile must not stay refused until a restart).
-    public func readFailed(_ family: TemplateLibrary.Family, account: String) {
-        _ = state.withLock { $0.refused.removeValue(forKey: Key(account: account, family: family)) }
+    public func readFailed(_ family: TemplateLibrary.Family, account: String, at date: Date = Date()) {
+        let key = Key(account: account, family: family)
+        state.withLock { state in
+            state.refused[key] = nil
+            state.readAt[key] = date
+        }
     }
 
-    /// WeChat answered 40037 (invalid template_id) for this template.
+    /// WeChat answered 40037 (invalid template_id) to a send that started at `date`; an answer to
+    /// a send older than the last read is not remembered (the read may list it again).
     public func refused(_ templateID: String, kind: MessageKind, account: String, at date: Date) {
-        state.withLock { $0.refused[Key(account: account, family: kind.templateFamily), default: [:]][templateID] = date }
+        let key = Key(account: account, family: kind.templateFamily)
+        state.withLock { state in
+            guard state.readAt[key].map({ $0 <= date }) ?? true else { return }
+            state.refused[key, default: [:]][templateID] = date
+        }
     }
 
     /// Why a request for this template would fail at WeChat, or nil when it may be sent.

@@ -25,29 +25,28 @@ public struct TemplateRefresh: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var reported: [String: Set<String>] = [:]
-            var unreadable: [String: Set<String>] = [:]
+            var reported: Set<String> = []
+            var unreadable: Set<String> = []
             while !Task.isCancelled {
+                var libraries: [String: [TemplateLibrary.Family: TemplateLibrary]] = [:]
                 for account in accounts {
-                    var libraries: [TemplateLibrary.Family: TemplateLibrary] = [:]
                     for (family, read) in await Self.read(wechat, account: account) {
                         switch read {
                         case .success(let library):
-                            libraries[family] = library
+                            libraries[account, default: [:]][family] = library
                             catalog.update(library, account: account, at: Date())
                         case .failure(let error):
                             catalog.readFailed(family, account: account)
                             let problem = Self.describe(error)
-                            guard unreadable[account, default: []].insert("\(family): \(problem)").inserted else { continue }
+                            guard unreadable.insert("\(account) \(family): \(problem)").inserted else { continue }
                             logger.info(
                                 "account \(account): the \(family.rawValue) library was not read (\(problem)); its templates are checked by sending"
                             )
                         }
                     }
-                    let problems = TemplateCheck.problems(rules: rules, libraries: libraries, account: account)
-                    for problem in problems where reported[account, default: []].insert(problem).inserted {
-                        logger.warning("template check: \(problem)")
-                    }
+                }
+                for problem in TemplateCheck.problems(rules: rules, libraries: libraries) where reported.insert(problem).inserted {
+                    logger.warning("template check: \(problem)")
                 }
                 guard (try? await Task.sleep(for: interval)) != nil else { return }
             }

@@ -185,6 +185,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             return .finished(fateUnknown(pending.outcome, kind: pending.message.kind, errmsg: pending.outcome.errmsg ?? ""))
         }
         let attemptStarted = clock.now
+        let attemptDate = now()
         let started = pending.firstAttempt ?? attemptStarted
         pending.firstAttempt = started
         pending.outcome.attempts += 1
@@ -201,7 +202,7 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
             return .finished(pending.outcome.finished(.sent, nil, nil, at: now()))
         case .terminal where result.errcode == Self.invalidTemplateErrcode:
             // Its next requests are answered without a call until the library is read again.
-            templates?.refused(pending.message.templateID, kind: pending.message.kind, account: event.app, at: now())
+            templates?.refused(pending.message.templateID, kind: pending.message.kind, account: event.app, at: attemptDate)
             return .finished(
                 outcome.finished(
                     .rejected, .templateMissing, "template_missing: wechat_errcode: \(result.errcode) \(result.errmsg)", deadLetter: true,

@@ -36,6 +36,9 @@ extension PartitionWorker {
             case .published(let offset, .acknowledged):
                 _ = state.scheduler.published(offset, now: .now)
                 publisher.transactions?.offer(state.stop == .lost ? nil : state.progress(), for: partition.topicPartition)
+            case .forwarded(let offsets, .acknowledged):
+                for offset in offsets { _ = state.scheduler.published(offset, now: .now) }
+                publisher.transactions?.offer(state.stop == .lost ? nil : state.progress(), for: partition.topicPartition)
             case .sentLogged(let logOffset):
                 state.sentLog?.written(at: logOffset)
             default:

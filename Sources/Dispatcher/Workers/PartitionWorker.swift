@@ -183,8 +183,9 @@ struct PartitionWorker: Sendable {
             preparation = .finished(processor.alreadySent(send, msgid: sent.msgid))
         }
         let bytes = record.value.count + (record.key?.count ?? 0)
+        // A copy that might not fit a delay topic (its headers added) waits in memory instead.
         if case .send(let send) = preparation, let release = send.releaseAt,
-            let tier = settings.delays.tier(forWait: .seconds(release.timeIntervalSinceNow))
+            let tier = settings.delays.tier(forWait: .seconds(release.timeIntervalSinceNow)), bytes + 2_048 < publisher.maxRecordBytes
         {
             // Long waits leave the partition: its other recipients go on, and nothing is held.
             let copy = DeferredCopy.first(record, releaseAt: release, tier: tier, tiers: settings.delays, now: Date())

@@ -159,7 +159,7 @@ struct DispatchBenchCommand: AsyncParsableCommand {
         guard !noBaseline else { return }
         let baseline = try await measure(
             count: min(baselineCount, count), window: 1, exactlyOnce: exactlyOnce != .off, latency: simulatedLatency, rules: rules,
-            logger: logger)
+            logger: logger, judgement: judgement.modes[0])
         print(baseline.line("baseline (window 1)"))
         print(baseline.resources)
         for (mode, main) in mains {

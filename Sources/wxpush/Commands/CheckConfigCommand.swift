@@ -42,13 +42,12 @@ struct CheckConfigCommand: AsyncParsableCommand {
         let httpClient = resolved.wechatHTTP.makeClient()
         let wechat = WeChatClient(
             httpClient: httpClient, accounts: resolved.accounts, requestTimeout: resolved.wechatHTTP.exchangeTimeout, logger: logger)
-        var problems: [String] = []
+        var libraries: [String: [TemplateLibrary.Family: TemplateLibrary]] = [:]
         for account in resolved.accounts.map(\.name) {
-            var libraries: [TemplateLibrary.Family: TemplateLibrary] = [:]
             for (family, read) in await TemplateRefresh.read(wechat, account: account) {
                 switch read {
                 case .success(let library):
-                    libraries[family] = library
+                    libraries[account, default: [:]][family] = library
                     print("account \(account): \(family.rawValue) library, \(library.templates.count) templates")
                 case .failure(let error):
                     print(
@@ -56,10 +55,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
                     )
                 }
             }
-            problems += TemplateCheck.problems(rules: resolved.ruleBook, libraries: libraries, account: account)
         }
         try? await httpClient.shutdown()
-        return problems
+        return TemplateCheck.problems(rules: resolved.ruleBook, libraries: libraries)
     }
 
     /// The resolved configuration, or every problem on stderr and exit code 1. Commands that

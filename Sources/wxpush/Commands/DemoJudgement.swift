@@ -18,8 +18,17 @@ final class DemoJudgement: Sendable {
     static let droppedKeyword = "keyword3"
 
     let lines = Mutex<[String]>([])
-    /// Request ids the after-run wave adds (the unfollowed user's second request).
-    static let extraIDs = 1
+    /// Request ids the after-run wave adds to `events`: the unfollowed user's second request.
+    static func extraIDs(_ events: [SampleEvents.Event]) -> Int { unfollowed(in: events) == nil ? 0 : 1 }
+
+    /// The first sample request to a user WeChat answers 43004 (keyed by the plain openid,
+    /// addressed as `unfollowed-…`), with that address.
+    static func unfollowed(in events: [SampleEvents.Event]) -> (event: SampleEvents.Event, to: String)? {
+        events.lazy.compactMap { event -> (event: SampleEvents.Event, to: String)? in
+            guard case .success(let request) = RequestEvent.decode(event.bytes), request.to.hasPrefix("unfollowed") else { return nil }
+            return (event, request.to)
+        }.first
+    }
 
     /// The shipped rules plus `demo.quiet`: `order.shipped`'s template, quiet (UTC) from an hour
     /// ago until `quietSeconds` from `now`.
@@ -75,7 +84,7 @@ final class DemoJudgement: Sendable {
             if case .success(let library) = read { libraries[family] = library }
         }
         try? await httpClient.shutdown()
-        for problem in TemplateCheck.problems(rules: rules, libraries: libraries, account: pipeline.account.name) {
+        for problem in TemplateCheck.problems(rules: rules, libraries: [pipeline.account.name: libraries]) {
             print("  template check (warning): \(problem)")
         }
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
@@ -84,11 +93,7 @@ final class DemoJudgement: Sendable {
         let repeated = events.first {
             String(decoding: $0.bytes, as: UTF8.self).contains("\"type\":\"order.shipped\"") && !$0.openid.hasPrefix("unfollowed")
         }
-        // The sample's unfollowed users are keyed by their plain openid, addressed as `unfollowed-…`.
-        let unfollowed = events.lazy.compactMap { event -> (event: SampleEvents.Event, to: String)? in
-            guard case .success(let request) = RequestEvent.decode(event.bytes), request.to.hasPrefix("unfollowed") else { return nil }
-            return (event, request.to)
-        }.first
+        let unfollowed = Self.unfollowed(in: events)
         return { [self] in
             defer { Task { await collector.stop() } }
             var wave: [SampleEvents.Event] = []
