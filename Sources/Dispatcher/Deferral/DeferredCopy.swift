@@ -16,11 +16,8 @@ public struct DeferredCopy: Sendable {
 
     public init(_ record: KafkaMessage) {
         self.record = record
-        func date(_ name: String) -> Date? {
-            record.header(name).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }.map { Date(milliseconds: $0) }
-        }
-        releaseAt = date("wxpush-release-at")
-        dueAt = date("wxpush-due-at")
+        releaseAt = record.dateHeader("wxpush-release-at")
+        dueAt = record.dateHeader("wxpush-due-at")
         returnTopic = record.header("wxpush-return-topic").map { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -78,6 +75,13 @@ public struct DeferredCopy: Sendable {
                 KafkaHeader(name: "wxpush-due-at", string: String(dueAt.milliseconds)),
                 KafkaHeader(name: "wxpush-return-topic", string: returnTopic),
             ])
+    }
+}
+
+extension KafkaMessage {
+    /// A header holding Unix milliseconds (the delay headers, `wxpush-original-timestamp`), as a date.
+    func dateHeader(_ name: String) -> Date? {
+        header(name).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }.map(Date.init(milliseconds:))
     }
 }
 

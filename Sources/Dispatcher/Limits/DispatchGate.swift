@@ -34,13 +34,11 @@ struct DispatchGate: RecordGate {
             return .go
         }
         if let expiry = event.expiresAt, date >= expiry { return .go }
-        if let release = send.releaseAt, date < release {
+        // Quiet hours are asked again at the turn: a record that waited (a quota reset at
+        // midnight, a backoff) may have come into its rule's quiet hours since it arrived.
+        let quiet = event.message == nil ? rules.quietHours(for: event.type) : nil
+        if let release = Deferral.release(notBefore: send.releaseAt, quiet: quiet, now: date) {
             return .park(until: Self.instant(of: release, expiresAt: event.expiresAt, now: now, date: date), .deferred)
-        }
-        // Asked again at the turn: a record that waited (a quota reset at midnight, a backoff)
-        // may have come into its rule's quiet hours since it arrived.
-        if event.message == nil, let end = rules.quietHours(for: event.type)?.end(containing: date) {
-            return .park(until: Self.instant(of: end, expiresAt: event.expiresAt, now: now, date: date), .deferred)
         }
         if let rule = rules.throttle(for: event.type) {
             switch throttle.check(type: event.type ?? "", to: event.to, rule: rule, now: date) {

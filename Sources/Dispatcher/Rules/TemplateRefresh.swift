@@ -28,24 +28,19 @@ public struct TemplateRefresh: Service {
             var reported: Set<String> = []
             var unreadable: Set<String> = []
             while !Task.isCancelled {
-                var libraries: [String: [TemplateLibrary.Family: TemplateLibrary]] = [:]
-                for account in accounts {
-                    for (family, read) in await Self.read(wechat, account: account) {
-                        switch read {
-                        case .success(let library):
-                            libraries[account, default: [:]][family] = library
-                            catalog.update(library, account: account, at: Date())
-                        case .failure(let error):
-                            catalog.readFailed(family, account: account)
-                            let problem = Self.describe(error)
-                            guard unreadable.insert("\(account) \(family): \(problem)").inserted else { continue }
-                            logger.info(
-                                "account \(account): the \(family.rawValue) library was not read (\(problem)); its templates are checked by sending"
-                            )
-                        }
-                    }
+                let reads = await Self.read(wechat, accounts: accounts)
+                for (account, families) in reads.libraries {
+                    for library in families.values { catalog.update(library, account: account, at: Date()) }
                 }
-                for problem in TemplateCheck.problems(rules: rules, libraries: libraries) where reported.insert(problem).inserted {
+                for (account, family, error) in reads.unread {
+                    catalog.readFailed(family, account: account)
+                    let problem = Self.describe(error)
+                    guard unreadable.insert("\(account) \(family): \(problem)").inserted else { continue }
+                    logger.info(
+                        "account \(account): the \(family.rawValue) library was not read (\(problem)); its templates are checked by sending"
+                    )
+                }
+                for problem in TemplateCheck.problems(rules: rules, libraries: reads.libraries) where reported.insert(problem).inserted {
                     logger.warning("template check: \(problem)")
                 }
                 guard (try? await Task.sleep(for: interval)) != nil else { return }
@@ -53,19 +48,25 @@ public struct TemplateRefresh: Service {
         }
     }
 
-    /// Both libraries of `account`, each read or why not.
-    public static func read(
-        _ wechat: WeChatClient, account: String
-    ) async -> [(TemplateLibrary.Family, Result<TemplateLibrary, WeChatError>)] {
-        var results: [(TemplateLibrary.Family, Result<TemplateLibrary, WeChatError>)] = []
-        for family in TemplateLibrary.Family.allCases {
-            do throws(WeChatError) {
-                results.append((family, .success(try await wechat.templateLibrary(family, account: account))))
-            } catch {
-                results.append((family, .failure(error)))
+    /// Every account's libraries: those read (account → family → library), and why the others were not.
+    public struct Reads: Sendable {
+        public var libraries: [String: [TemplateLibrary.Family: TemplateLibrary]] = [:]
+        public var unread: [(account: String, family: TemplateLibrary.Family, error: WeChatError)] = []
+    }
+
+    /// Both libraries of each of `accounts`.
+    public static func read(_ wechat: WeChatClient, accounts: [String]) async -> Reads {
+        var reads = Reads()
+        for account in accounts {
+            for family in TemplateLibrary.Family.allCases {
+                do throws(WeChatError) {
+                    reads.libraries[account, default: [:]][family] = try await wechat.templateLibrary(family, account: account)
+                } catch {
+                    reads.unread.append((account, family, error))
+                }
             }
         }
-        return results
+        return reads
     }
 
     /// `errcode 48001: api unauthorized`, or the transport's failure.

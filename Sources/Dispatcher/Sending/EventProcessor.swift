@@ -78,8 +78,8 @@ public struct EventProcessor<C: Clock>: Sendable where C.Duration == Duration {
         )
         outcome.trace = Self.trace(of: record)
         // A request back from the delay topics keeps its producer's timestamp in a header.
-        let requested = record.header("wxpush-original-timestamp").flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
-        outcome.requestedAt = (requested ?? record.timestampMilliseconds).map { Date(milliseconds: $0) }
+        outcome.requestedAt =
+            record.dateHeader("wxpush-original-timestamp") ?? record.timestampMilliseconds.map(Date.init(milliseconds:))
         let event: RequestEvent
         switch RequestEvent.decode(record.value) {
         case .failure(let invalid):

@@ -33,10 +33,7 @@ extension PartitionWorker {
     func settle(_ reports: [Report], _ state: inout State) {
         for report in reports {
             switch report {
-            case .published(let offset, .acknowledged):
-                _ = state.scheduler.published(offset, now: .now)
-                publisher.transactions?.offer(state.stop == .lost ? nil : state.progress(), for: partition.topicPartition)
-            case .forwarded(let offsets, .acknowledged):
+            case .published(let offsets, .acknowledged):
                 for offset in offsets { _ = state.scheduler.published(offset, now: .now) }
                 publisher.transactions?.offer(state.stop == .lost ? nil : state.progress(), for: partition.topicPartition)
             case .sentLogged(let logOffset):

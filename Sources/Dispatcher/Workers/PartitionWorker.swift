@@ -27,9 +27,9 @@ struct PartitionWorker: Sendable {
 
     enum Report: Sendable {
         case attempted(Int64, EventProcessor<ContinuousClock>.AttemptResult)
-        case published(Int64, OutcomePublisher.Result)
-        /// Deferred records copied to their delay topics together (in place of outcomes).
-        case forwarded([Int64], OutcomePublisher.Result)
+        /// One produce done for these offsets: a record's outcome (and DLQ copy), or a batch of
+        /// deferred records' copies to their delay topics (in place of outcomes).
+        case published([Int64], OutcomePublisher.Result)
         case committed(CommitPoint, succeeded: Bool)
         /// A send went into the sent log at this offset.
         case sentLogged(at: Int64)
@@ -152,7 +152,7 @@ struct PartitionWorker: Sendable {
             group.addTask {
                 let result = await publisher.forward(copies.map(\.copy), from: partition.topicPartition, logger: logger)
                 if result == .acknowledged { DispatchMetrics.deferred.increment(by: copies.count) }
-                mailbox.post(.forwarded(copies.map(\.offset), result))
+                mailbox.post(.published(copies.map(\.offset), result))
             }
         }
     }
@@ -224,17 +224,10 @@ struct PartitionWorker: Sendable {
             perform(state.scheduler.attemptEnded(offset, item: item, retryAt: instant, now: .now), &state, group: &group, mailbox: mailbox)
         case .attempted(_, .cancelled), .published(_, .cancelled):
             break  // only after cancelAll: the record stays uncommitted and is redelivered
-        case .published(let offset, .acknowledged):
-            perform(state.scheduler.published(offset, now: .now), &state, group: &group, mailbox: mailbox)
-            publisher.transactions?.offer(state.progress(), for: partition.topicPartition)
-        case .forwarded(let offsets, .acknowledged):
+        case .published(let offsets, .acknowledged):
             for offset in offsets { perform(state.scheduler.published(offset, now: .now), &state, group: &group, mailbox: mailbox) }
+            // One offer per produce, whatever it carried.
             publisher.transactions?.offer(state.progress(), for: partition.topicPartition)
-        case .forwarded(_, .cancelled):
-            break
-        case .forwarded(_, .fatal(let error)):
-            health.fatal(error)
-            state.failed()
         case .sentLogged(let logOffset):
             state.sentLog?.written(at: logOffset)
         case .published(_, .fatal(let error)):
@@ -315,7 +308,7 @@ struct PartitionWorker: Sendable {
                     let logged = await sentLog.write(
                         entry, source: partition.topicPartition, offset: offset, to: logPartition, logger: logger)
                 else {
-                    return mailbox.post(.published(offset, sentLog.producer.fatalError.map { .fatal($0) } ?? .cancelled))
+                    return mailbox.post(.published([offset], sentLog.producer.fatalError.map { .fatal($0) } ?? .cancelled))
                 }
                 mailbox.post(.sentLogged(at: logged))
             }
@@ -332,7 +325,7 @@ struct PartitionWorker: Sendable {
                 if let trace = outcome.trace { metadata[trace.name] = "\(trace.value)" }
                 logger.log(level: level, "outcome \(outcome.status.rawValue)", metadata: metadata)
             }
-            mailbox.post(.published(offset, result))
+            mailbox.post(.published([offset], result))
         }
     }
 }

@@ -42,22 +42,19 @@ struct CheckConfigCommand: AsyncParsableCommand {
         let httpClient = resolved.wechatHTTP.makeClient()
         let wechat = WeChatClient(
             httpClient: httpClient, accounts: resolved.accounts, requestTimeout: resolved.wechatHTTP.exchangeTimeout, logger: logger)
-        var libraries: [String: [TemplateLibrary.Family: TemplateLibrary]] = [:]
-        for account in resolved.accounts.map(\.name) {
-            for (family, read) in await TemplateRefresh.read(wechat, account: account) {
-                switch read {
-                case .success(let library):
-                    libraries[account, default: [:]][family] = library
-                    print("account \(account): \(family.rawValue) library, \(library.templates.count) templates")
-                case .failure(let error):
-                    print(
-                        "note: account \(account): the \(family.rawValue) library was not read (\(TemplateRefresh.describe(error))); its rules are not checked"
-                    )
-                }
+        let reads = await TemplateRefresh.read(wechat, accounts: resolved.accounts.map(\.name))
+        for (account, families) in reads.libraries.sorted(by: { $0.key < $1.key }) {
+            for (family, library) in families.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                print("account \(account): \(family.rawValue) library, \(library.templates.count) templates")
             }
         }
+        for (account, family, error) in reads.unread {
+            print(
+                "note: account \(account): the \(family.rawValue) library was not read (\(TemplateRefresh.describe(error))); its rules are not checked"
+            )
+        }
         try? await httpClient.shutdown()
-        return TemplateCheck.problems(rules: resolved.ruleBook, libraries: libraries)
+        return TemplateCheck.problems(rules: resolved.ruleBook, libraries: reads.libraries)
     }
 
     /// The resolved configuration, or every problem on stderr and exit code 1. Commands that

@@ -79,12 +79,9 @@ final class DemoJudgement: Sendable {
     {
         let httpClient = HTTPClient()
         let wechat = WeChatClient(httpClient: httpClient, accounts: [pipeline.account], logger: logger)
-        var libraries: [TemplateLibrary.Family: TemplateLibrary] = [:]
-        for (family, read) in await TemplateRefresh.read(wechat, account: pipeline.account.name) {
-            if case .success(let library) = read { libraries[family] = library }
-        }
+        let reads = await TemplateRefresh.read(wechat, accounts: [pipeline.account.name])
         try? await httpClient.shutdown()
-        for problem in TemplateCheck.problems(rules: rules, libraries: [pipeline.account.name: libraries]) {
+        for problem in TemplateCheck.problems(rules: rules, libraries: reads.libraries) {
             print("  template check (warning): \(problem)")
         }
         let collector = try OutcomeCollector(kafka: pipeline.kafka, topic: pipeline.settings.resultsTopic)
